@@ -1,0 +1,322 @@
+"""The spec as lago_dyn sees it: `$ref` resolution, and each operation reduced to what a call needs.
+
+Only what binding and request building need is resolved up front (parameters, bodies, responses: a few
+milliseconds for 263 operations). Schemas are never inlined: validators refer to them by URI
+(`file:///…/lago.yaml#/components/schemas/Customer`), so recursive schemas cost nothing here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+from urllib.parse import quote, unquote, urldefrag, urljoin
+
+from . import naming
+from .errors import SpecError
+from .loader import LoadedDocument
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_POINTER_SAFE = "/~!$&'()*+,;=:@-._"
+
+
+def pointer_uri(document_uri: str, *tokens: str) -> str:
+    """The URI of a node inside a document, from its JSON-pointer tokens."""
+    escaped = "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in tokens)
+    return f"{document_uri}#{quote(escaped, safe=_POINTER_SAFE)}"
+
+
+def child_uri(uri: str, *tokens: str) -> str:
+    document, fragment = urldefrag(uri)
+    escaped = "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in tokens)
+    return f"{document}#{fragment}{quote(escaped, safe=_POINTER_SAFE)}"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    python_name: str
+    location: str  # path, query, header or cookie
+    required: bool
+    style: str
+    explode: bool
+    allow_reserved: bool
+    schema: dict[str, Any]  # with its top-level $ref followed: enough to pick a serialization
+    schema_uri: str | None
+    description: str = ""
+    deprecated: bool = False
+    #: A parameter described with `content` (JSON in a query string) instead of `schema`.
+    media_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Body:
+    python_name: str
+    required: bool
+    media_type: str
+    schema_uri: str | None
+    schema_name: str | None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Response:
+    status: str  # "200", "4XX" or "default"
+    description: str
+    #: media type -> schema URI (None where the media type has no schema)
+    content: dict[str, str | None]
+    schema_name: str | None = None
+
+
+@dataclass
+class Operation:
+    """One operation (or webhook) of the spec, with Python names for it and its arguments."""
+
+    name: str
+    operation_id: str | None
+    method: str
+    path: str
+    tags: tuple[str, ...]
+    summary: str
+    description: str
+    deprecated: bool
+    parameters: tuple[Parameter, ...]
+    body: Body | None
+    responses: dict[str, Response]
+    security: list[dict[str, list[str]]] | None
+    is_webhook: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.operation_id or self.name
+
+    def response_for(self, status: int) -> Response | None:
+        """The declared response for a status: exact code, then its range (`4XX`), then `default`."""
+        return (
+            self.responses.get(str(status))
+            or self.responses.get(f"{str(status)[0]}XX")
+            or self.responses.get("default")
+        )
+
+
+@dataclass
+class Spec:
+    """A loaded OpenAPI 3.0/3.1 document with its operations."""
+
+    loaded: LoadedDocument
+    version: str = ""
+    operations: dict[str, Operation] = field(default_factory=dict)
+    webhooks: dict[str, Operation] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        root = self.loaded.root
+        self.version = _openapi_version(root, self.loaded.base_uri)
+        for operation in self._read_operations():
+            target = self.webhooks if operation.is_webhook else self.operations
+            other = target.get(operation.name)
+            if other is not None:
+                raise SpecError(
+                    f"operations {_describe(other)} and {_describe(operation)} would both be named "
+                    f"{operation.name!r}; give one of them another operationId"
+                )
+            target[operation.name] = operation
+
+    # -- document access -------------------------------------------------------------------------------
+
+    @property
+    def root(self) -> dict[str, Any]:
+        return self.loaded.root
+
+    @property
+    def base_uri(self) -> str:
+        return self.loaded.base_uri
+
+    @property
+    def title(self) -> str:
+        return str((self.root.get("info") or {}).get("title", "API"))
+
+    def documents(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every document of the spec by absolute URI: the spec itself and the files it refers to."""
+        yield self.base_uri, self.root
+        yield from self.loaded.externals.items()
+
+    def node_at(self, uri: str) -> Any:
+        document_uri, fragment = urldefrag(uri)
+        document = self.root if document_uri in ("", self.base_uri) else self.loaded.externals.get(document_uri)
+        if document is None:
+            raise SpecError(f"$ref to {uri!r}: no such document was loaded")
+        node: Any = document
+        for token in unquote(fragment).split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            try:
+                node = node[int(token)] if isinstance(node, list) else node[token]
+            except (KeyError, IndexError, ValueError, TypeError):
+                raise SpecError(f"$ref to {uri!r}: the document has nothing at that pointer") from None
+        return node
+
+    def resolve(self, node: Any, uri: str) -> tuple[Any, str]:
+        """Follow `$ref`s from a node until a node without one; returns it and its URI."""
+        seen = set()
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            uri = urljoin(uri, node["$ref"])
+            if uri in seen:
+                raise SpecError(f"$ref cycle through {uri!r}")
+            seen.add(uri)
+            node = self.node_at(uri)
+        return node, uri
+
+    # -- operations ------------------------------------------------------------------------------------
+
+    def _read_operations(self) -> Iterator[Operation]:
+        for section, is_webhook in (("paths", False), ("webhooks", True)):
+            items = self.root.get(section) or {}
+            if not isinstance(items, dict):
+                raise SpecError(f"{section!r} must be a mapping")
+            for key, path_item in items.items():
+                item_uri = pointer_uri(self.base_uri, section, key)
+                path_item, item_uri = self.resolve(path_item, item_uri)
+                if not isinstance(path_item, dict):
+                    raise SpecError(f"{section}.{key} must be a mapping")
+                shared = path_item.get("parameters") or []
+                for method in HTTP_METHODS:
+                    if isinstance(path_item.get(method), dict):
+                        yield self._read_operation(
+                            str(key), method, path_item[method], child_uri(item_uri, method), shared,
+                            child_uri(item_uri, "parameters"), is_webhook,
+                        )
+
+    def _read_operation(
+        self, path: str, method: str, raw: dict[str, Any], uri: str,
+        shared: list[Any], shared_uri: str, is_webhook: bool,
+    ) -> Operation:
+        operation_id = raw.get("operationId")
+        name = naming.operation_name(operation_id if isinstance(operation_id, str) else None, method, path)
+        parameters: dict[tuple[str, str], Parameter] = {}
+        for list_uri, declared in ((shared_uri, shared), (child_uri(uri, "parameters"), raw.get("parameters") or [])):
+            for index, item in enumerate(declared):
+                parameter = self._read_parameter(item, child_uri(list_uri, str(index)), name)
+                parameters[(parameter.location, parameter.name)] = parameter  # operation-level wins
+        ordered = _order_path_parameters(list(parameters.values()), path)
+        body = self._read_body(raw.get("requestBody"), child_uri(uri, "requestBody"), name)
+        ordered, body = _unique_python_names(ordered, body)
+        responses = {
+            str(status): self._read_response(str(status), item, child_uri(uri, "responses", str(status)))
+            for status, item in (raw.get("responses") or {}).items()
+        }
+        security = raw.get("security", self.root.get("security"))
+        tags = tuple(str(tag) for tag in raw.get("tags") or ())
+        return Operation(
+            name=name, operation_id=operation_id, method=method.upper(), path=path, tags=tags,
+            summary=str(raw.get("summary") or ""), description=str(raw.get("description") or ""),
+            deprecated=bool(raw.get("deprecated")), parameters=tuple(ordered), body=body,
+            responses=responses, security=security, is_webhook=is_webhook,
+        )
+
+    def _read_parameter(self, item: Any, uri: str, operation: str) -> Parameter:
+        raw, uri = self.resolve(item, uri)
+        if not isinstance(raw, dict) or "name" not in raw or raw.get("in") not in ("path", "query", "header", "cookie"):
+            raise SpecError(f"{operation}: parameter at {uri} needs a 'name' and an 'in' of path/query/header/cookie")
+        location = raw["in"]
+        style = raw.get("style") or ("simple" if location in ("path", "header") else "form")
+        media_type = None
+        if "schema" in raw:
+            schema_uri = child_uri(uri, "schema")
+            schema, _ = self.resolve(raw["schema"], schema_uri)
+        elif isinstance(raw.get("content"), dict) and raw["content"]:
+            media_type = next(iter(raw["content"]))
+            schema_uri = child_uri(uri, "content", media_type, "schema")
+            schema, _ = self.resolve(raw["content"][media_type].get("schema") or {}, schema_uri)
+        else:
+            schema_uri, schema = None, {}
+        return Parameter(
+            name=str(raw["name"]), python_name=naming.parameter_name(str(raw["name"])), location=location,
+            required=bool(raw.get("required")) or location == "path", style=style,
+            explode=bool(raw.get("explode", style == "form")), allow_reserved=bool(raw.get("allowReserved")),
+            schema=schema if isinstance(schema, dict) else {}, schema_uri=schema_uri,
+            description=str(raw.get("description") or ""), deprecated=bool(raw.get("deprecated")),
+            media_type=media_type,
+        )
+
+    def _read_body(self, item: Any, uri: str, operation: str) -> Body | None:
+        if item is None:
+            return None
+        raw, uri = self.resolve(item, uri)
+        content = raw.get("content") or {}
+        if not content:
+            return None
+        media_type = _preferred_media_type(content)
+        schema = (content[media_type] or {}).get("schema")
+        schema_name = _schema_name(schema)
+        return Body(
+            python_name=naming.parameter_name(schema_name) if schema_name else "body",
+            required=bool(raw.get("required")), media_type=media_type,
+            schema_uri=child_uri(uri, "content", media_type, "schema") if schema is not None else None,
+            schema_name=schema_name, description=str(raw.get("description") or ""),
+        )
+
+    def _read_response(self, status: str, item: Any, uri: str) -> Response:
+        raw, uri = self.resolve(item, uri)
+        content = {}
+        schema_name = None
+        for media_type, media in (raw.get("content") or {}).items():
+            schema = (media or {}).get("schema")
+            content[media_type] = child_uri(uri, "content", media_type, "schema") if schema is not None else None
+            schema_name = schema_name or _schema_name(schema)
+        return Response(status=status, description=str(raw.get("description") or ""), content=content,
+                        schema_name=schema_name)
+
+
+def _openapi_version(root: dict[str, Any], origin: str) -> str:
+    declared = root.get("openapi")
+    if "swagger" in root:
+        raise SpecError(f"{origin}: Swagger {root['swagger']} is not supported; convert it to OpenAPI 3")
+    if not isinstance(declared, str) or not declared.startswith(("3.0", "3.1")):
+        found = f"'openapi: {declared}'" if declared is not None else "no 'openapi' field"
+        raise SpecError(f"{origin}: not an OpenAPI 3.0/3.1 document ({found})")
+    if not isinstance(root.get("paths", {}), dict) or ("paths" not in root and "webhooks" not in root):
+        raise SpecError(f"{origin}: an OpenAPI document needs 'paths' (or, in 3.1, 'webhooks')")
+    return declared[:3]
+
+
+def _preferred_media_type(content: dict[str, Any]) -> str:
+    for media_type in content:
+        if media_type.split(";")[0].strip().lower() == "application/json":
+            return media_type
+    for media_type in content:
+        if media_type.split(";")[0].strip().lower().endswith("+json"):
+            return media_type
+    return next(iter(content))
+
+
+def _schema_name(schema: Any) -> str | None:
+    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        return schema["$ref"].rsplit("/", 1)[-1]
+    return None
+
+
+def _order_path_parameters(parameters: list[Parameter], path: str) -> list[Parameter]:
+    """Path parameters in the order the URL names them (the generated client's positional order)."""
+    order = {f"{{{p.name}}}": path.find(f"{{{p.name}}}") for p in parameters if p.location == "path"}
+    path_params = sorted((p for p in parameters if p.location == "path"), key=lambda p: order[f"{{{p.name}}}"])
+    return path_params + [p for p in parameters if p.location != "path"]
+
+
+def _unique_python_names(parameters: list[Parameter], body: Body | None) -> tuple[list[Parameter], Body | None]:
+    """Two arguments may not share a Python name: a clash (`id` in path and query) gets the location
+    as a suffix (`id_query`); a body clashing with a parameter becomes `body`."""
+    from dataclasses import replace
+
+    counts: dict[str, int] = {}
+    for parameter in parameters:
+        counts[parameter.python_name] = counts.get(parameter.python_name, 0) + 1
+    unique = [
+        replace(p, python_name=f"{p.python_name}_{p.location}") if counts[p.python_name] > 1 else p
+        for p in parameters
+    ]
+    if body is not None and body.python_name in {p.python_name for p in unique}:
+        body = replace(body, python_name="body")
+    return unique, body
+
+
+def _describe(operation: Operation) -> str:
+    where = "webhook" if operation.is_webhook else operation.method
+    return f"{where} {operation.path} ({operation.operation_id or 'no operationId'})"

@@ -1,0 +1,361 @@
+"""`LocalLago`: a real HTTP server on 127.0.0.1 that behaves as the spec says.
+
+Every request is routed by the spec's paths, checked with the client's own validators, and answered with
+a Lago-shaped error (400/401/404/422) or a response valid for the operation: a reply the test set up, the
+stateful Customers API, or an example made from the response schema. Everything received is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from ..client import load_spec
+from ..errors import Violation
+from ..loader import SpecSource
+from ..responses import is_json
+from ..spec import Operation, Parameter, Spec
+from ..validation import READ, WRITE, SchemaValidators
+from .customers import CustomerStore
+from .examples import example
+
+#: Upper bound on a request body the server reads (bytes).
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """A request exactly as it arrived."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+    operation: str | None
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    @property
+    def query_pairs(self) -> list[tuple[str, str]]:
+        return parse_qsl(self.query, keep_blank_values=True)
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None  # raw bytes instead of a JSON body
+    times: int | None = None  # None: every call
+
+
+@dataclass
+class _Route:
+    operation: Operation
+    pattern: re.Pattern[str]
+    names: list[str]
+
+
+class LocalLago:
+    """A spec-driven local Lago. Use it as a context manager (or the `local_lago` pytest fixture):
+
+        with LocalLago() as lago:
+            client = lago_dyn.Client(base_url=lago.base_url, api_key="test")
+    """
+
+    def __init__(self, spec: SpecSource | Spec | None = None, *, require_auth: bool = True, stateful: bool = True):
+        self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
+        self.require_auth = require_auth
+        self.requests: list[RecordedRequest] = []
+        self._validators = SchemaValidators(self.spec)
+        self._replies: dict[str, list[Reply]] = {}
+        self._lock = threading.Lock()
+        self._routes = _routes(self.spec)
+        self.customers = CustomerStore(self.spec, self._validators) if stateful else None
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        servers = self.spec.root.get("servers") or [{"url": "/"}]
+        self.base_path = urlsplit(str(servers[0].get("url", "/"))).path.rstrip("/")
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    def start(self) -> "LocalLago":
+        handler = type("Handler", (_Handler,), {"lago": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="LocalLago", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "LocalLago":
+        return self.start()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("LocalLago is not running; use it as a context manager or call start()")
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.base_path}"
+
+    # -- what tests set up and read ----------------------------------------------------------------------
+
+    def reply(self, operation: str, status: int = 200, body: Any = None, *, headers: dict[str, str] | None = None,
+              content: bytes | None = None, times: int | None = None) -> None:
+        """Answer `operation` (Python name or operationId) with this reply instead of the spec's."""
+        name = self._operation_name(operation)
+        with self._lock:
+            self._replies.setdefault(name, []).append(Reply(status, body, dict(headers or {}), content, times))
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self._replies.clear()
+        if self.customers is not None:
+            self.customers.clear()
+
+    def _operation_name(self, name: str) -> str:
+        for operation in self.spec.operations.values():
+            if name in (operation.name, operation.operation_id):
+                return operation.name
+        raise KeyError(f"the spec has no operation {name!r}")
+
+    # -- answering -------------------------------------------------------------------------------------
+
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        parts = urlsplit(target)
+        path = parts.path
+        match = self._route(method, path)
+        with self._lock:
+            self.requests.append(RecordedRequest(method, path, parts.query, headers, body,
+                                                 match[0].operation.name if match else None))
+        if match is None:
+            return _error(404, "Not Found", "route_not_found")
+        route, path_values = match
+        operation = route.operation
+        if self.require_auth and operation.security and not headers.get("Authorization", "").startswith("Bearer "):
+            return _error(401, "Unauthorized")
+        arguments, problems = self._arguments(operation, path_values, parts.query, headers, body)
+        if problems:
+            if any(p.rule == "json" for p in problems):
+                return _error(400, "Bad request")
+            details: dict[str, list[str]] = {}
+            for problem in problems:
+                details.setdefault(problem.location, []).append(f"{problem.rule}: {problem.message}")
+            status = 422 if "422" in operation.responses or "400" not in operation.responses else 400
+            return _error(status, "Unprocessable entity" if status == 422 else "Bad request",
+                          "validation_errors", details)
+        reply = self._take_reply(operation.name)
+        if reply is not None:
+            content = reply.content if reply.content is not None else json.dumps(reply.body).encode()
+            return reply.status, {"Content-Type": "application/json", **reply.headers}, content
+        if self.customers is not None and operation.name in self.customers.handlers:
+            status, data = self.customers.handlers[operation.name](arguments)
+            return status, {"Content-Type": "application/json"}, json.dumps(data).encode()
+        return self._example_response(operation)
+
+    def _route(self, method: str, path: str) -> tuple[_Route, dict[str, str]] | None:
+        if not path.startswith(self.base_path):
+            return None
+        relative = path[len(self.base_path):] or "/"
+        for route in self._routes:
+            found = route.pattern.fullmatch(relative)
+            if found and route.operation.method == method:
+                return route, {name: unquote(found.group(i + 1)) for i, name in enumerate(route.names)}
+        return None
+
+    def _take_reply(self, name: str) -> Reply | None:
+        with self._lock:
+            queue = self._replies.get(name)
+            if not queue:
+                return None
+            reply = queue[0]
+            if reply.times is not None:
+                reply.times -= 1
+                if reply.times <= 0:
+                    queue.pop(0)
+            return reply
+
+    def _arguments(self, operation: Operation, path_values: dict[str, str], query: str, headers: dict[str, str],
+                   body: bytes) -> tuple[dict[str, Any], list[Violation]]:
+        """The request's values by Python name, typed as the schemas say, with every rule they break."""
+        pairs = parse_qsl(query, keep_blank_values=True)
+        lowered = {key.lower(): value for key, value in headers.items()}
+        arguments: dict[str, Any] = {}
+        problems: list[Violation] = []
+        for parameter in operation.parameters:
+            raw = _raw_value(parameter, path_values, pairs, lowered)
+            where = f"{parameter.location}.{parameter.name}"
+            if raw is None:
+                if parameter.required:
+                    problems.append(Violation(where, "required", "required parameter is missing", "nothing"))
+                continue
+            value = _typed(parameter, raw)
+            arguments[parameter.python_name] = value
+            if parameter.schema_uri:
+                problems += self._validators.violations(parameter.schema_uri, value, where, WRITE)
+        if operation.body is not None:
+            if body:
+                try:
+                    data = json.loads(body) if is_json(operation.body.media_type) else body
+                except ValueError:
+                    return arguments, [Violation("body", "json", "not valid JSON", "bytes")]
+                arguments["body"] = data
+                if operation.body.schema_uri:
+                    problems += self._validators.violations(operation.body.schema_uri, data, "body", WRITE)
+            elif operation.body.required:
+                problems.append(Violation("body", "required", "the request body is required", "nothing"))
+        return arguments, problems
+
+    def _example_response(self, operation: Operation) -> tuple[int, dict[str, str], bytes]:
+        status = next((s for s in operation.responses if s.startswith("2")), None)
+        if status is None:
+            return 204, {}, b""
+        response = operation.responses[status]
+        if not response.content:
+            return int(status), {}, b""
+        media_type, schema_uri = next(iter(response.content.items()))
+        data = self.example_body(schema_uri) if schema_uri else {}
+        code = 200 if status == "2XX" else int(status)
+        return code, {"Content-Type": media_type}, json.dumps(data).encode()
+
+    def example_body(self, schema_uri: str) -> Any:
+        """An example valid for the schema: the spec's own examples if they are valid, else generated."""
+        schema = self.spec.node_at(schema_uri)
+        for use_examples in (True, False):
+            data = example(self.spec, schema, use_examples=use_examples, uri=schema_uri)
+            if not self._validators.violations(schema_uri, data, "body", READ):
+                return data
+        return data
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    lago: LocalLago
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_REQUEST_BYTES:
+            status, headers, content = _error(413, "Payload too large")
+            self.close_connection = True
+        else:
+            body = self.rfile.read(length) if length else b""
+            status, headers, content = self.lago.handle(self.command, self.path, dict(self.headers.items()), body)
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(content)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass  # tests read `lago.requests`; nothing goes to stderr
+
+
+def _error(status: int, error: str, code: str | None = None, details: Any = None) -> tuple[int, dict[str, str], bytes]:
+    body: dict[str, Any] = {"status": status, "error": error}
+    if code is not None:
+        body["code"] = code
+    if details is not None:
+        body["error_details"] = details
+    return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+def _routes(spec: Spec) -> list[_Route]:
+    routes = []
+    for operation in spec.operations.values():
+        names = re.findall(r"{([^}]+)}", operation.path)
+        pattern = "".join(
+            "([^/]+)" if part.startswith("{") else re.escape(part) for part in re.split(r"({[^}]+})", operation.path)
+        )
+        routes.append(_Route(operation, re.compile(pattern), names))
+    routes.sort(key=lambda route: (len(route.names), -len(route.operation.path)))  # literal segments first
+    return routes
+
+
+def _raw_value(parameter: Parameter, path_values: dict[str, str], pairs: list[tuple[str, str]],
+               headers: dict[str, str]) -> Any:
+    name = parameter.name
+    if parameter.location == "path":
+        return path_values.get(name)
+    if parameter.location == "header":
+        return headers.get(name.lower())
+    if parameter.location == "cookie":
+        cookies = dict(part.strip().split("=", 1) for part in headers.get("cookie", "").split(";") if "=" in part)
+        return cookies.get(name)
+    if parameter.style == "deepObject":
+        prefix = name + "["
+        found = {key[len(prefix):-1]: value for key, value in pairs if key.startswith(prefix) and key.endswith("]")}
+        return found or None
+    values = [value for key, value in pairs if key == name]
+    if not values:
+        return None
+    kind = _kind(parameter.schema)
+    if kind == "array":
+        if parameter.explode and parameter.style == "form":
+            return values
+        separator = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(parameter.style, ",")
+        return values[-1].split(separator)
+    return values[-1]
+
+
+def _kind(schema: dict[str, Any]) -> str | None:
+    declared = schema.get("type")
+    if isinstance(declared, list):
+        return next((t for t in declared if t != "null"), None)
+    return declared
+
+
+def _typed(parameter: Parameter, raw: Any) -> Any:
+    """Query and path values arrive as text: give them the type their schema asks for."""
+    if parameter.media_type is not None:
+        try:
+            return json.loads(raw)
+        except (TypeError, ValueError):
+            return raw
+    schema = parameter.schema
+    if isinstance(raw, list):
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        return [_coerce(_kind(items), value) for value in raw]
+    if isinstance(raw, dict):
+        return raw
+    return _coerce(_kind(schema), raw)
+
+
+def _coerce(kind: str | None, text: str) -> Any:
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            return float(text)
+    except ValueError:
+        return text
+    if kind == "boolean" and text in ("true", "false"):
+        return text == "true"
+    return text
+
+
+Handler = Callable[[dict[str, Any]], tuple[int, Any]]

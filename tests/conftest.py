@@ -1,0 +1,46 @@
+import logging
+from pathlib import Path
+
+import pytest
+
+import lago_dyn
+from lago_dyn.testing import LocalLago
+
+SPECS = Path(__file__).resolve().parent.parent.parent / "shared" / "specs"
+API_KEY = "sk_test_do_not_leak_51f0c"
+
+
+def shared_spec(version: str) -> Path:
+    path = SPECS / f"lago-{version}.yaml"
+    if not path.is_file():
+        pytest.skip(f"../shared/specs/lago-{version}.yaml is not beside the project (clone it with ../shared)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path, monkeypatch):
+    """Each test gets its own spec cache, so no test depends on what another one cached."""
+    monkeypatch.setenv("LAGO_DYN_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="session")
+def default_spec():
+    return lago_dyn.load_spec(cache_dir=False)
+
+
+@pytest.fixture
+def lago(default_spec):
+    with LocalLago(default_spec) as server:
+        yield server
+
+
+@pytest.fixture
+def client(lago, default_spec):
+    with lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY, retry=lago_dyn.RetryPolicy(retries=0)) as c:
+        yield c
+
+
+@pytest.fixture
+def log_records(caplog):
+    caplog.set_level(logging.DEBUG, logger="lago_dyn")
+    return caplog
