@@ -1,0 +1,72 @@
+"""HTTP error statuses map to exceptions carrying the Lago error body; the API key never shows."""
+
+import logging
+
+import pytest
+
+import lago_dyn
+from conftest import API_KEY
+
+
+@pytest.mark.parametrize("status, exception", [
+    (400, lago_dyn.BadRequestError), (401, lago_dyn.UnauthorizedError), (403, lago_dyn.ForbiddenError),
+    (404, lago_dyn.NotFoundError), (422, lago_dyn.UnprocessableEntityError), (429, lago_dyn.RateLimitError),
+    (500, lago_dyn.ServerError), (503, lago_dyn.ServerError), (418, lago_dyn.ApiError),
+])
+def test_status_maps_to_exception_with_lago_body(client, lago, status, exception):
+    body = {"status": status, "error": "Something", "code": "some_code", "error_details": {"email": ["invalid"]}}
+    lago.reply("find_customer", status=status, body=body, headers={"X-Request-Id": "r-1"})
+    with pytest.raises(exception) as caught:
+        client.find_customer("c-1")
+    error = caught.value
+    assert type(error) is exception
+    assert isinstance(error, lago_dyn.ApiError) and isinstance(error, lago_dyn.LagoDynError)
+    assert (error.status, error.error, error.code, error.error_details) == (status, "Something", "some_code",
+                                                                            {"email": ["invalid"]})
+    assert error.headers["X-Request-Id"] == "r-1"
+    assert f"HTTP {status}" in str(error) and "findCustomer" in str(error)
+
+
+def test_rate_limit_exposes_retry_after(lago, default_spec):
+    lago.reply("find_customer", status=429, body={"status": 429, "error": "Too many"}, headers={"Retry-After": "7"})
+    client = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY,
+                             retry=lago_dyn.RetryPolicy(retries=0))
+    with pytest.raises(lago_dyn.RateLimitError) as caught:
+        client.find_customer("c-1")
+    assert caught.value.retry_after == 7.0
+
+
+def test_local_lago_answers_unauthorized_without_a_key(lago, default_spec, monkeypatch):
+    monkeypatch.delenv("LAGO_API_KEY", raising=False)
+    client = lago_dyn.Client(default_spec, base_url=lago.base_url)
+    with pytest.raises(lago_dyn.UnauthorizedError) as caught:
+        client.find_all_customers()
+    assert caught.value.error == "Unauthorized"
+    assert "Authorization" not in lago.requests[-1].headers
+
+
+def test_api_key_is_read_from_the_environment(lago, default_spec, monkeypatch):
+    monkeypatch.setenv("LAGO_API_KEY", "from-env")
+    lago_dyn.Client(default_spec, base_url=lago.base_url).find_all_customers()
+    assert lago.requests[-1].headers["Authorization"] == "Bearer from-env"
+
+
+def test_the_key_never_appears_in_messages_reprs_or_logs(lago, default_spec, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY, response_validation="warn")
+    texts = [repr(client), str(client), repr(client.__dict__.get("_transport"))]
+    lago.reply("find_customer", status=401, body={"status": 401, "error": "Unauthorized"}, times=1)
+    lago.reply("find_all_customers", body={"customers": "nope"}, times=1)
+    for call in (lambda: client.find_customer("c-1"), lambda: client.create_customer({"customer": {}}),
+                 client.find_all_customers):
+        try:
+            result = call()
+            texts.append(repr(result))
+        except lago_dyn.LagoDynError as error:
+            texts += [str(error), repr(error), repr(error.__dict__)]
+    unreachable = lago_dyn.Client(default_spec, base_url="http://127.0.0.1:9/api/v1", api_key=API_KEY,
+                                  retry=lago_dyn.RetryPolicy(retries=0))
+    with pytest.raises(lago_dyn.TransportError) as caught:
+        unreachable.find_all_customers()
+    texts += [str(caught.value), caplog.text]
+    assert all(API_KEY not in text for text in texts)
