@@ -8,14 +8,13 @@ OpenAPI document is JSON data, and `2024-01-01` in an example is a string to JSO
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Union
-
-import yaml
 
 from . import cache, dialect
 from .errors import SpecError, SpecLoadError
@@ -28,17 +27,21 @@ DEFAULT_MAX_SPEC_BYTES = 32 * 1024 * 1024
 MAX_EXPANDED_NODES = 2_000_000
 DEFAULT_LOAD_TIMEOUT = 10.0
 
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _JsonCompatibleLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """yaml.safe_load semantics (no Python objects), minus the timestamp type JSON does not have."""
+@functools.lru_cache(maxsize=None)
+def _json_compatible_loader() -> type:
+    """yaml.safe_load semantics (no Python objects), minus the timestamp type JSON does not have.
+    Built on first use: a spec served from the cache never imports PyYAML."""
+    import yaml
 
-
-_JsonCompatibleLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
-}
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = type("JsonCompatibleLoader", (base,), {})
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    return loader
 
 _ALIAS = re.compile(rb"(?:^|[\s\[{,:-])\*[^\s,\[\]{}]+", re.MULTILINE)
 _EXTERNAL_REF = re.compile(rb"""["']?\$ref["']?\s*:\s*["']?(?!#)[^\s"']""")
@@ -56,13 +59,15 @@ class LoadedDocument:
 
 def parse_bytes(data: bytes, origin: str) -> Any:
     """JSON when the text is JSON (much faster to parse), YAML otherwise."""
+    import yaml
+
     try:
         if data.lstrip()[:1] in (b"{", b"["):
             try:
                 return json.loads(data)
             except ValueError:
                 pass  # YAML flow style can start with "{" too
-        document = yaml.load(data, Loader=_JsonCompatibleLoader)  # noqa: S506 - a safe loader
+        document = yaml.load(data, Loader=_json_compatible_loader())  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -7,6 +7,7 @@ milliseconds for 263 operations). Schemas are never inlined: validators refer to
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 from urllib.parse import quote, unquote, urldefrag, urljoin
@@ -19,16 +20,25 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 _POINTER_SAFE = "/~!$&'()*+,;=:@-._"
 
 
+_PLAIN_TOKEN = re.compile(r"[A-Za-z0-9_.\-]*")
+
+
+def _escape(token: str) -> str:
+    """One JSON-pointer token, escaped for a URI fragment (most tokens need nothing: a fast path)."""
+    token = str(token)
+    if _PLAIN_TOKEN.fullmatch(token):
+        return token
+    return quote(token.replace("~", "~0").replace("/", "~1"), safe=_POINTER_SAFE)
+
+
 def pointer_uri(document_uri: str, *tokens: str) -> str:
     """The URI of a node inside a document, from its JSON-pointer tokens."""
-    escaped = "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in tokens)
-    return f"{document_uri}#{quote(escaped, safe=_POINTER_SAFE)}"
+    return document_uri + "#" + "".join("/" + _escape(token) for token in tokens)
 
 
 def child_uri(uri: str, *tokens: str) -> str:
-    document, fragment = urldefrag(uri)
-    escaped = "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in tokens)
-    return f"{document}#{fragment}{quote(escaped, safe=_POINTER_SAFE)}"
+    """The URI of a node below the node at `uri` (which always has a fragment here)."""
+    return uri + "".join("/" + _escape(token) for token in tokens)
 
 
 @dataclass(frozen=True)
@@ -158,6 +168,8 @@ class Spec:
         seen = set()
         while isinstance(node, dict) and isinstance(node.get("$ref"), str):
             uri = urljoin(uri, node["$ref"])
+            if "#" not in uri:
+                uri += "#"
             if uri in seen:
                 raise SpecError(f"$ref cycle through {uri!r}")
             seen.add(uri)

@@ -251,6 +251,7 @@ class LocalLago:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once: no 40 ms delayed-ACK stall
     lago: LocalLago
 
     def _serve(self) -> None:
