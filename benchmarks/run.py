@@ -229,7 +229,8 @@ def scaling(runs: int) -> list[tuple[str, int, int, float, int]]:
         path = SPECS / f"lago-{version}.yaml"
         samples = [run_child(LOAD_CODE, [str(path)], child_env(None)) for _ in range(runs)]
         import lago_dyn
-        operations = len(lago_dyn.load_spec(path, cache_dir=False).operations)
+        loaded = lago_dyn.load_spec(path, cache_dir=False)
+        operations = len(loaded.operations) + len(loaded.webhooks)
         rows.append((version, path.stat().st_size, operations, statistics.median(t for t, _ in samples),
                      int(statistics.median(r for _, r in samples))))
     return rows
