@@ -153,7 +153,9 @@ def test_not_openapi_gives_one_clear_error(tmp_path, text, message):
     with pytest.raises(lago_dyn.SpecError) as caught:
         lago_dyn.Client(path)
     assert message in str(caught.value)
-    assert caught.value.__cause__ is None and caught.value.__context__ is None or "YAML" not in type(caught.value.__context__).__name__
+    # one error, not a chain of library internals behind it
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__ or caught.value.__context__ is None
 
 
 def test_missing_file_is_a_spec_load_error(tmp_path):
@@ -187,9 +189,9 @@ def test_operation_names_follow_the_generated_client(operation_id, expected):
 
 def test_unknown_attribute_is_an_attribute_error_with_a_suggestion(client):
     with pytest.raises(AttributeError, match="did you mean 'create_customer'"):
-        client.create_customomer
+        getattr(client, "create_customomer")
     assert not hasattr(client, "nothing_like_this")
-    assert isinstance(getattr(client, "nope", None), type(None))
+    assert getattr(client, "nope", None) is None
 
 
 def test_parsed_spec_is_cached_by_content_and_survives_a_corrupt_cache(tmp_path):

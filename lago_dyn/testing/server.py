@@ -12,7 +12,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..client import load_spec
@@ -358,5 +358,3 @@ def _coerce(kind: str | None, text: str) -> Any:
         return text == "true"
     return text
 
-
-Handler = Callable[[dict[str, Any]], tuple[int, Any]]
