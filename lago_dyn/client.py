@@ -128,6 +128,24 @@ class Client:
         raise OperationNotFoundError(f"{self.spec.title} has no operation {name!r}"
                                      f"{binding._did_you_mean(name, self.operations)}")
 
+    def paginate(self, operation: str, /, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        """Every item of a Lago list endpoint, page after page, fetched lazily:
+        `for customer in client.paginate("find_all_customers", per_page=100): ...`
+
+        Lago list answers hold one array (`customers`, `invoices`, ...) and a `meta` with `next_page`."""
+        function = self.operation(operation)
+        page = kwargs.pop("page", None) or 1
+        while True:
+            result = function(*args, page=page, **kwargs)
+            arrays = [value for key, value in result.items() if key != "meta" and isinstance(value, list)]
+            if len(arrays) != 1:
+                raise LagoDynError(f"{operation}: not a paginated list answer (expected one array beside 'meta')")
+            yield from arrays[0]
+            next_page = (result.get("meta") or {}).get("next_page")
+            if not next_page or not arrays[0]:
+                return
+            page = next_page
+
     @property
     def tags(self) -> dict[str, binding.OperationGroup]:
         return dict(self._groups)

@@ -121,3 +121,15 @@ def test_wrong_arguments_are_python_type_errors(client, lago):
 def test_call_options_set_timeout_and_extra_headers(client, lago):
     client.find_all_customers(_headers={"X-Trace": "t-1"}, _request_timeout=5)
     assert last(lago).headers["X-Trace"] == "t-1"
+
+
+def test_paginate_walks_every_page_lazily(client, lago):
+    for index in range(7):
+        client.create_customer({"customer": {"external_id": f"p-{index}"}})
+    before = len(lago.requests)
+    pages = client.paginate("find_all_customers", per_page=3)
+    assert len(lago.requests) == before  # nothing fetched until iterated
+    assert [c.external_id for c in pages] == [f"p-{index}" for index in range(7)]
+    fetched = lago.requests[before:]
+    assert [r.query for r in fetched] == ["page=1&per_page=3",
+                                          "page=2&per_page=3", "page=3&per_page=3"]
