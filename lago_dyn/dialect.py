@@ -13,35 +13,22 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from . import walk
+
 _COMPOSITION = ("$ref", "allOf", "oneOf", "anyOf", "not")
 
 
 def has_nullable(document: Any) -> bool:
-    stack = [document]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if node.get("nullable") is True:
-                return True
-            stack.extend(value for value in node.values() if isinstance(value, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend(value for value in node if isinstance(value, (dict, list)))
-    return False
+    return any(node.get("nullable") is True for node in walk.mappings(document))
 
 
 def without_nullable(document: Any, *, copy_first: bool = False) -> Any:
     """The document with every `nullable: true` rewritten (in place unless `copy_first`)."""
     if copy_first:
         document = copy.deepcopy(document)
-    stack = [document]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if node.get("nullable") is True:
-                _rewrite(node)
-            stack.extend(value for value in node.values() if isinstance(value, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend(value for value in node if isinstance(value, (dict, list)))
+    for node in walk.mappings(document):
+        if node.get("nullable") is True:
+            _rewrite(node)
     return document
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Union
 
-from . import cache, dialect
+from . import cache, dialect, walk
 from .errors import SpecError, SpecLoadError
 
 SpecSource = Union[str, os.PathLike, Mapping[str, Any]]
@@ -228,15 +228,7 @@ def _folder_of(uri: str) -> Path | None:
 
 
 def _external_refs(document: Any) -> set[str]:
-    refs: set[str] = set()
-    stack = [document]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and not ref.startswith("#"):
-                refs.add(ref)
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return refs
+    return {
+        node["$ref"] for node in walk.mappings(document)
+        if isinstance(node.get("$ref"), str) and not node["$ref"].startswith("#")
+    }
