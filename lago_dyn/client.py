@@ -85,7 +85,7 @@ class Client:
         self.response_validation = response_validation
         self.request_validation = request_validation
         self._api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV) or None
-        self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
+        self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
         self._transport: Transport = transport or RequestsTransport(
             session=session or requests.Session(), timeout=timeout, retry=retry or RetryPolicy(),
             verify=verify, owns_session=session is None,
@@ -172,7 +172,7 @@ class Client:
         auth_headers, auth_query = self._credentials_for(operation)
         query = "&".join(part for part in (built.query, auth_query) if part)
         url = self.base_url + built.path + (f"?{query}" if query else "")
-        headers = {**self._headers, **built.headers, **auth_headers, **(options.get("_headers") or {})}
+        headers = {"Accept": operation.accept, **self._headers, **built.headers, **auth_headers, **(options.get("_headers") or {})}
         started = time.perf_counter()
         wire = self._transport.send(WireRequest(built.method, url, headers, built.body, options.get("_request_timeout")))
         if log.isEnabledFor(logging.DEBUG):

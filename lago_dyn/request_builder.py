@@ -47,7 +47,8 @@ def build_request(operation: Operation, arguments: Mapping[str, Any], validators
         value = arguments.get(parameter.python_name, _MISSING)
         where = f"{parameter.location}.{parameter.name}"
         if value is _MISSING or value is None:
-            if parameter.required:
+            # Without validation the user's request goes out as given, but a path needs all its parts.
+            if parameter.required and (validators is not None or parameter.location == "path"):
                 violations.append(Violation(where, "required", "required parameter is missing", "nothing"))
             continue
         value = _plain(value)
@@ -77,7 +78,7 @@ def build_request(operation: Operation, arguments: Mapping[str, Any], validators
     if body is not None:
         value = arguments.get(body.python_name)
         if value is None:
-            if body.required:
+            if body.required and validators is not None:
                 violations.append(Violation("body", "required", "the request body is required", "nothing"))
         else:
             value, body_bytes, problem = _encode_body(value, body.media_type)

@@ -7,6 +7,7 @@ milliseconds for 263 operations). Schemas are never inlined: validators refer to
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -98,6 +99,14 @@ class Operation:
     @property
     def label(self) -> str:
         return self.operation_id or self.name
+
+    @functools.cached_property
+    def accept(self) -> str:
+        """The Accept header: every media type the operation may answer with, success ones first
+        (`text/plain` for Lago's public key, `application/json` nearly everywhere else)."""
+        ordered = sorted(self.responses.items(), key=lambda item: item[0][:1] not in "23")
+        media_types = dict.fromkeys(media for _, response in ordered for media in response.content)
+        return ", ".join(media_types) or "application/json"
 
     def response_for(self, status: int) -> Response | None:
         """The declared response for a status: exact code, then its range (`4XX`), then `default`."""

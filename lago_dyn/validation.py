@@ -126,17 +126,19 @@ class SchemaValidators:
 
     def _explain(self, schema_uri: str, instance: Any, location: str, direction: str,
                  reveal_values: bool) -> list[Violation]:
-        from jsonschema.exceptions import best_match
-
         found = []
         for error in self._judge(schema_uri, direction).iter_errors(instance):
-            if error.context:  # anyOf/oneOf: the branch that came closest says more than "no branch"
-                # A branch whose type matched and broke a deeper rule is the one the caller meant.
-                deeper = [e for e in error.context if e.validator != "type"]
-                error = best_match(deeper or error.context)
+            while error.context:  # anyOf/oneOf: "no branch matched" says less than the closest branch
+                error = max(error.context, key=_closeness)
             found.append(_violation(error, location, reveal_values))
         found.sort(key=lambda v: v.location)
         return found
+
+
+def _closeness(error: Any) -> tuple[int, bool]:
+    """The branch that got deepest into the instance is the one the caller meant; at equal depth, a
+    broken rule (pattern, enum) says more than a type mismatch with another branch."""
+    return len(error.absolute_path), error.validator != "type"
 
 
 def _tolerant(is_valid: Callable[[Any], bool]) -> Callable[[Any], bool]:

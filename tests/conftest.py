@@ -44,3 +44,16 @@ def client(lago, default_spec):
 def log_records(caplog):
     caplog.set_level(logging.DEBUG, logger="lago_dyn")
     return caplog
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The conformance tables (tests/conformance), when that suite ran."""
+    import sys
+
+    tables = getattr(sys.modules.get("harness"), "TABLES", None)
+    if tables:
+        terminalreporter.section("conformance against Prism")
+        terminalreporter.write_line("| spec | called | accepted | response-valid |")
+        terminalreporter.write_line("| --- | ---: | ---: | ---: |")
+        for line in tables:
+            terminalreporter.write_line(line)

@@ -45,14 +45,16 @@ def example(spec: Spec, schema: Any, *, use_examples: bool = True, depth: int = 
         return example(spec, node, use_examples=use_examples, depth=depth + 1, uri=uri)
 
     if isinstance(schema.get("allOf"), list):
-        merged: dict[str, Any] = {}
-        for part in schema["allOf"]:
-            value = sub(part)
-            if isinstance(value, dict):
-                merged.update(value)
         own = {key: value for key, value in schema.items() if key != "allOf"}
-        if own.get("properties"):
-            merged.update(sub(own))
+        parts = [sub(part) for part in schema["allOf"]] + ([sub(own)] if own.get("properties") else [])
+        objects = [part for part in parts if isinstance(part, dict)]
+        if not objects:  # allOf of scalars, e.g. [$ref Currency, {example: USD}]
+            return next((part for part in parts if part is not None), None)
+        merged: dict[str, Any] = {}
+        for part in objects:
+            for key, value in part.items():
+                if key not in merged or isinstance(merged[key], _Placeholder):
+                    merged[key] = value
         return merged
     for combinator in ("oneOf", "anyOf"):
         options = schema.get(combinator)
@@ -68,8 +70,8 @@ def example(spec: Spec, schema: Any, *, use_examples: bool = True, depth: int = 
         required = set(schema.get("required") or ())
         chosen = properties if depth < 4 else {k: v for k, v in properties.items() if k in required}
         value = {name: sub(node) for name, node in chosen.items()} if depth < MAX_DEPTH else {}
-        for name in required - set(value):
-            value[name] = "x"
+        for name in required - set(value):  # required but not described here (maybe in a sibling allOf part)
+            value[name] = _Placeholder("x")
         return value
     if kind == "array":
         count = max(int(schema.get("minItems") or 0), 1 if depth < 6 else 0)
@@ -94,6 +96,11 @@ def example(spec: Spec, schema: Any, *, use_examples: bool = True, depth: int = 
     if kind == "boolean":
         return True
     return None
+
+
+class _Placeholder(str):
+    """A value for a required property that the schema at hand does not describe; any described value
+    for the same property (from another allOf part) replaces it."""
 
 
 def _matching(pattern: str, preferred: str, *, nullable: bool) -> Any:

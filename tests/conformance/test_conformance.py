@@ -1,0 +1,117 @@
+"""Every operation of the three upstream Lago specs, called through lago_dyn against Stoplight Prism: Prism
+must accept each request, and Prism's answers must pass lago_dyn's strict validation, except where the
+upstream spec contradicts itself (upstream_defects.yaml, each entry checked to still apply)."""
+
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import referencing
+import yaml
+from referencing.jsonschema import DRAFT202012
+
+import lago_dyn
+from conftest import API_KEY, shared_spec
+from harness import TABLES, prism, prism_missing_reason, run
+from lago_dyn import dialect
+
+DEFECTS = yaml.safe_load((Path(__file__).with_name("upstream_defects.yaml")).read_text())
+
+
+@pytest.fixture(autouse=True)
+def needs_prism():
+    reason = prism_missing_reason()
+    if reason:
+        pytest.skip(reason)
+
+
+def explaining_defect(spec_name, violation):
+    for index, defect in enumerate(DEFECTS):
+        if spec_name in defect["specs"] and violation.rule == defect["rule"] \
+                and re.search(rf"(^|\.){re.escape(defect['field'])}$", violation.location):
+            return index
+    return None
+
+
+def independently_invalid(spec, outcome):
+    """The answer is invalid for plain jsonschema too (not only for lago_dyn): a check that the defect
+    is the spec's, not our validator's."""
+    documents = [(uri, dialect.without_nullable(doc, copy_first=True)) for uri, doc in spec.documents()]
+    registry = referencing.Registry().with_resources(
+        (uri, referencing.Resource.from_contents(doc, default_specification=DRAFT202012)) for uri, doc in documents)
+    validator = jsonschema.Draft202012Validator({"$ref": outcome.schema_uri}, registry=registry)
+    return not validator.is_valid(outcome.body)
+
+
+@pytest.mark.parametrize("version", ["1.6.4", "1.21.0", "1.51.0"])
+def test_every_operation_is_accepted_by_prism_and_its_answers_validate(version):
+    path = shared_spec(version)
+    with prism(path) as base_url:
+        report = run(path, base_url)
+    TABLES.append(report.table())
+    spec = lago_dyn.load_spec(path)
+    assert len(report.outcomes) == len(spec.operations)  # 100% of the operations were called
+    unexplained, used = [], set()
+    for outcome in report.failures:
+        if not outcome.accepted:
+            unexplained.append(f"{outcome.operation}: {outcome.problem}")
+            continue
+        defects = [explaining_defect(path.name, v) for v in outcome.violations]
+        if None in defects:
+            unexplained.append(f"{outcome.operation}: {outcome.problem}")
+            continue
+        assert independently_invalid(spec, outcome), f"{outcome.operation}: only lago_dyn rejects this answer"
+        used.update(defects)
+    assert not unexplained, "\n".join(unexplained)
+    stale = [DEFECTS[i]["field"] for i, d in enumerate(DEFECTS) if path.name in d["specs"] and i not in used]
+    assert not stale, f"listed upstream defects that no longer fail on {path.name}: {stale}"
+
+
+# -- Prism with --errors as a second validator ---------------------------------------------------------
+
+BAD_REQUESTS = [
+    ("create_customer", {"customer_create_input": {"customer": {"external_id": 42}}},
+     {("body.customer.external_id", "type")}),
+    ("create_customer", {"customer_create_input": {"customer": {"name": "No id"}}},
+     {("body.customer.external_id", "required")}),
+    ("create_customer", {"customer_create_input": {"customer": {"external_id": "c-1", "account_type": "vip"}}},
+     {("body.customer.account_type", "enum")}),
+    ("find_all_customer_past_usage", {"external_customer_id": "c-1", "page": "two"},
+     {("query.external_subscription_id", "required"), ("query.page", "type")}),
+    ("find_all_customers", {"per_page": "many"}, {("query.per_page", "type")}),
+]
+
+
+def prism_violations(error):
+    """Prism's verdict as lago_dyn-style (location, rule) pairs: from its sl-violations header, or, where
+    the spec declares no 4xx answer for the operation, from its problem+json body."""
+    import json
+
+    header = error.headers.get("sl-violations")
+    items = json.loads(header) if header else error.body["validation"]
+    found = set()
+    for item in items:
+        where = item["location"][1:] if item["location"][:1] == ["request"] else item["location"]
+        if item["code"] == "required":
+            where = where + re.findall(r"'([^']+)'$", item["message"])
+        found.add((".".join(str(part) for part in where), item["code"]))
+    return found
+
+
+def test_prism_and_lago_dyn_agree_on_bad_requests():
+    path = shared_spec("1.51.0")
+    spec = lago_dyn.load_spec(path)
+    with prism(path, errors=True) as base_url:
+        unchecked = lago_dyn.Client(spec, base_url=base_url, api_key=API_KEY, request_validation=False,
+                                    retry=lago_dyn.RetryPolicy(retries=0))
+        checked = lago_dyn.Client(spec, base_url=base_url, api_key=API_KEY)
+        for operation, arguments, expected in BAD_REQUESTS:
+            with pytest.raises(lago_dyn.ApiError) as prism_said:
+                unchecked.operation(operation)(**arguments)
+            assert prism_said.value.status in (400, 422)
+            with pytest.raises(lago_dyn.RequestValidationError) as we_said:
+                checked.operation(operation)(**arguments)
+            ours = {(v.location, v.rule) for v in we_said.value.violations}
+            assert ours == expected, operation
+            assert prism_violations(prism_said.value) == ours, operation
