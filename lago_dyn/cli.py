@@ -4,6 +4,8 @@
     lago-dyn ops [--tag T]                 the operations of a spec
     lago-dyn describe OP                   what help() shows for an operation
     lago-dyn call OP --param k=v --data @body.json
+    lago-dyn stubs SPEC -o DIR                 typed .pyi stubs for mypy/pyright
+    lago-dyn diff OLD NEW [--json]             what changed, and what breaks
 
 Errors are one line on stderr and a non-zero exit status, never a traceback.
 """
@@ -33,6 +35,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help="an argument (VALUE is parsed as JSON when it can be: 2, true, [\"a\"])")
     call.add_argument("--data", help="the request body: JSON text, or @file.json")
     call.add_argument("--base-url", help="API base URL (default: the spec's first server)")
+    stubs = commands.add_parser("stubs", help="write .pyi stubs typing lago_dyn.Client for a spec")
+    stubs.add_argument("stub_spec", metavar="SPEC", nargs="?", help="spec path or URL (default: --spec)")
+    stubs.add_argument("-o", "--output", required=True, help="folder to write lago_dyn/__init__.pyi into")
+    compare = commands.add_parser("diff", help="operations added, removed and changed between two specs")
+    compare.add_argument("old")
+    compare.add_argument("new")
+    compare.add_argument("--json", action="store_true", help="JSON instead of a table")
+    compare.add_argument("--breaking-only", action="store_true", help="only operations with breaking changes")
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
@@ -87,6 +97,26 @@ def _call(args: argparse.Namespace) -> int:
         kwargs[body_name] = json.loads(text)
     result = function(**kwargs)
     print(json.dumps(result, indent=2, ensure_ascii=False) if not isinstance(result, (bytes, str)) else result)
+    return 0
+
+
+def _stubs(args: argparse.Namespace) -> int:
+    from . import stubs
+    from .client import load_spec
+
+    path = stubs.write(load_spec(args.stub_spec or args.spec), args.output)
+    print(f"wrote {path}; put {args.output} on MYPYPATH (mypy) or stubPath (pyright)")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from . import diff
+    from .client import load_spec
+
+    changes = diff.diff(load_spec(args.old), load_spec(args.new))
+    if args.breaking_only:
+        changes = [change for change in changes if change.breaking]
+    print(json.dumps(diff.as_json(changes), indent=2) if args.json else diff.as_table(changes))
     return 0
 
 
@@ -150,5 +180,5 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "demo": _demo, "ops": _ops, "describe": _describe, "call": _call,
+    "demo": _demo, "ops": _ops, "describe": _describe, "call": _call, "stubs": _stubs, "diff": _diff,
 }

@@ -75,6 +75,7 @@ class Client:
         verify: bool | str = True,
         cache_dir: str | os.PathLike | None | bool = None,
         allow_remote_refs: bool = False,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
     ):
         if response_validation not in responses.VALIDATION_MODES:
             raise ValueError(f"response_validation must be one of {responses.VALIDATION_MODES}, "
@@ -84,6 +85,9 @@ class Client:
         self.base_url = (base_url or self._first_server()).rstrip("/")
         self.response_validation = response_validation
         self.request_validation = request_validation
+        #: Called with {"event": "request" | "response", "operation", "method", "path", ...}: for progress
+        #: bars and metrics. Never given headers, query values or the API key.
+        self.on_event = on_event
         self._api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV) or None
         self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
         self._transport: Transport = transport or RequestsTransport(
@@ -96,7 +100,7 @@ class Client:
             name: binding.make_function(operation, self._invoke) for name, operation in self.spec.operations.items()
         }
         self._groups = binding.tag_groups(self.spec, self.operations)
-        self.webhooks = WebhookGroup(self.spec, self._validators)
+        self.webhooks = WebhookGroup(self.spec, self._validators, self._groups.get("webhooks"))
 
     # -- namespace -------------------------------------------------------------------------------------
 
@@ -174,10 +178,15 @@ class Client:
         url = self.base_url + built.path + (f"?{query}" if query else "")
         headers = {"Accept": operation.accept, **self._headers, **built.headers, **auth_headers, **(options.get("_headers") or {})}
         started = time.perf_counter()
+        if self.on_event is not None:
+            self.on_event({"event": "request", "operation": operation.name, "method": built.method, "path": built.path})
         wire = self._transport.send(WireRequest(built.method, url, headers, built.body, options.get("_request_timeout")))
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if self.on_event is not None:
+            self.on_event({"event": "response", "operation": operation.name, "method": built.method,
+                           "path": built.path, "status": wire.status, "elapsed_ms": elapsed_ms})
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s %s -> %s in %.1f ms", built.method, built.path, wire.status,
-                      (time.perf_counter() - started) * 1000)
+            log.debug("%s %s -> %s in %.1f ms", built.method, built.path, wire.status, elapsed_ms)
         return responses.handle(operation, wire, self._validators, self.response_validation)
 
     def _credentials_for(self, operation: Operation) -> tuple[dict[str, str], str]:
@@ -224,11 +233,13 @@ def _credentials(spec: Spec, security: list | None, api_key: str | None) -> tupl
 
 class WebhookGroup:
     """The spec's webhooks: `client.webhooks.invoice_created(payload)` checks a payload Lago sent you
-    against the spec and returns it as an ApiObject, or raises WebhookValidationError."""
+    against the spec and returns it as an ApiObject, or raises WebhookValidationError. Lago also has a
+    `webhooks` tag (`fetch_public_key`, ...): its operations are reachable here too."""
 
-    def __init__(self, spec: Spec, validators: SchemaValidators):
+    def __init__(self, spec: Spec, validators: SchemaValidators, tag_group: Any = None):
         self._spec = spec
         self._validators = validators
+        self._tag_group = tag_group
 
     def _check(self, name: str, payload: Any) -> Any:
         from .validation import WRITE
@@ -242,7 +253,9 @@ class WebhookGroup:
                 raise WebhookValidationError(operation.label, violations)
         return data if isinstance(data, ApiObject) else parse_json(json.dumps(data))
 
-    def __getattr__(self, name: str) -> Callable[[Any], Any]:
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if not name.startswith("_") and name not in self._spec.webhooks and name in dir(self._tag_group):
+            return getattr(self._tag_group, name)
         if name.startswith("_") or name not in self._spec.webhooks:
             raise OperationNotFoundError(f"{self._spec.title} has no webhook {name!r}"
                                          f"{binding._did_you_mean(name, self._spec.webhooks)}")
@@ -262,7 +275,7 @@ class WebhookGroup:
         return len(self._spec.webhooks)
 
     def __dir__(self) -> list[str]:
-        return sorted(self._spec.webhooks)
+        return sorted({*self._spec.webhooks, *(dir(self._tag_group) if self._tag_group is not None else ())})
 
     def __repr__(self) -> str:
-        return f"<webhooks: {len(self)}>"
+        return f"<webhooks: {len(self)} payload checkers>"

@@ -1,0 +1,183 @@
+"""What changed between two releases of a spec, and which changes break existing calls.
+
+Operations are matched by their Python name (from the operationId), the name user code calls. Breaking:
+a removed operation; a new required parameter or body field; a removed or renamed parameter; an optional
+parameter that became required; a changed type; an enum that lost values in a request; a response field
+that was removed or changed type.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .spec import Operation, Spec
+
+MAX_DEPTH = 12
+
+
+@dataclass(frozen=True)
+class Change:
+    location: str  # "query.page", "body.customer.currency", "response.customer.email", "path"
+    detail: str
+    breaking: bool
+
+
+@dataclass
+class OperationDiff:
+    operation: str
+    status: str  # added, removed, changed
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def breaking(self) -> bool:
+        return self.status == "removed" or any(change.breaking for change in self.changes)
+
+
+def diff(old: Spec, new: Spec) -> list[OperationDiff]:
+    result = [OperationDiff(name, "added") for name in sorted(set(new.operations) - set(old.operations))]
+    result += [OperationDiff(name, "removed") for name in sorted(set(old.operations) - set(new.operations))]
+    for name in sorted(set(old.operations) & set(new.operations)):
+        changes = _SchemaComparison(old, new).operation(old.operations[name], new.operations[name])
+        if changes:
+            result.append(OperationDiff(name, "changed", changes))
+    return result
+
+
+def as_json(diffs: list[OperationDiff]) -> dict[str, Any]:
+    return {
+        "summary": {status: sum(d.status == status for d in diffs) for status in ("added", "removed", "changed")}
+        | {"breaking": sum(d.breaking for d in diffs)},
+        "operations": [{"operation": d.operation, "status": d.status, "breaking": d.breaking,
+                        "changes": [asdict(c) for c in d.changes]} for d in diffs],
+    }
+
+
+def as_table(diffs: list[OperationDiff]) -> str:
+    lines = ["| operation | status | breaking | what |", "| --- | --- | --- | --- |"]
+    for entry in diffs:
+        if not entry.changes:
+            lines.append(f"| {entry.operation} | {entry.status} | {'yes' if entry.breaking else 'no'} | |")
+        for index, change in enumerate(entry.changes):
+            first = index == 0
+            lines.append(f"| {entry.operation if first else ''} | {entry.status if first else ''} | "
+                         f"{'yes' if change.breaking else 'no'} | {change.location}: {change.detail} |")
+    summary = as_json(diffs)["summary"]
+    lines.append(f"\n{summary['added']} added, {summary['removed']} removed, {summary['changed']} changed, "
+                 f"{summary['breaking']} with breaking changes")
+    return "\n".join(lines)
+
+
+class _SchemaComparison:
+    def __init__(self, old: Spec, new: Spec):
+        self.old, self.new = old, new
+        self.seen: set[tuple[str, str, str]] = set()
+        self.changes: list[Change] = []
+
+    def operation(self, old: Operation, new: Operation) -> list[Change]:
+        if (old.method, _shape(old.path)) != (new.method, _shape(new.path)):
+            self.add("path", f"{old.method} {old.path} -> {new.method} {new.path}", True)
+        elif old.path != new.path:
+            self.add("path", f"path parameters renamed: {old.path} -> {new.path}", True)
+        old_params = {(p.location, p.name): p for p in old.parameters}
+        new_params = {(p.location, p.name): p for p in new.parameters}
+        for key in sorted(set(old_params) - set(new_params)):
+            self.add(f"{key[0]}.{key[1]}", "parameter removed", True)
+        for key in sorted(set(new_params) - set(old_params)):
+            parameter = new_params[key]
+            self.add(f"{key[0]}.{key[1]}", f"new {'required' if parameter.required else 'optional'} parameter",
+                     parameter.required)
+        for key in sorted(set(old_params) & set(new_params)):
+            before, after = old_params[key], new_params[key]
+            if after.required and not before.required:
+                self.add(f"{key[0]}.{key[1]}", "became required", True)
+            if before.schema_uri and after.schema_uri:
+                self.schemas(before.schema_uri, after.schema_uri, f"{key[0]}.{key[1]}", "request", 0)
+        if old.body is None and new.body is not None:
+            self.add("body", f"new {'required' if new.body.required else 'optional'} body", new.body.required)
+        elif old.body is not None and new.body is None:
+            self.add("body", "body removed", True)
+        elif old.body and new.body and old.body.schema_uri and new.body.schema_uri:
+            if new.body.required and not old.body.required:
+                self.add("body", "became required", True)
+            self.schemas(old.body.schema_uri, new.body.schema_uri, "body", "request", 0)
+        old_ok = _success_schema(old)
+        new_ok = _success_schema(new)
+        if old_ok and new_ok:
+            self.schemas(old_ok, new_ok, "response", "response", 0)
+        return self.changes
+
+    def add(self, location: str, detail: str, breaking: bool) -> None:
+        self.changes.append(Change(location, detail, breaking))
+
+    def schemas(self, old_uri: str, new_uri: str, location: str, direction: str, depth: int) -> None:
+        key = (old_uri, new_uri, direction)
+        if depth > MAX_DEPTH or key in self.seen:
+            return
+        self.seen.add(key)
+        before, old_uri = self.old.resolve(self.old.node_at(old_uri), old_uri)
+        after, new_uri = self.new.resolve(self.new.node_at(new_uri), new_uri)
+        if not isinstance(before, dict) or not isinstance(after, dict):
+            return
+        old_types, new_types = _types(before), _types(after)
+        if old_types and new_types and not (old_types & new_types):
+            self.add(location, f"type {'/'.join(sorted(old_types))} -> {'/'.join(sorted(new_types))}", True)
+            return
+        if isinstance(before.get("enum"), list) and isinstance(after.get("enum"), list):
+            lost = [v for v in before["enum"] if v not in after["enum"]]
+            gained = [v for v in after["enum"] if v not in before["enum"]]
+            if lost:
+                self.add(location, f"enum lost {lost}", direction == "request")
+            if gained:
+                self.add(location, f"enum gained {gained}", False)
+        old_props, old_required = self.fields(self.old, before, old_uri)
+        new_props, new_required = self.fields(self.new, after, new_uri)
+        if direction == "request":
+            for name in sorted(new_required - old_required):
+                self.add(f"{location}.{name}", "new required field", True)
+        for name in sorted(set(old_props) - set(new_props)):
+            self.add(f"{location}.{name}", "field removed", direction == "response")
+        for name in sorted(set(new_props) - set(old_props)):
+            if not (direction == "request" and name in new_required):
+                self.add(f"{location}.{name}", "new field", False)
+        for name in sorted(set(old_props) & set(new_props)):
+            self.schemas(old_props[name], new_props[name], f"{location}.{name}", direction, depth + 1)
+        for keyword in ("items",):
+            if isinstance(before.get(keyword), dict) and isinstance(after.get(keyword), dict):
+                self.schemas(f"{old_uri}/{keyword}", f"{new_uri}/{keyword}", f"{location}[]", direction, depth + 1)
+
+    def fields(self, spec: Spec, node: dict[str, Any], uri: str, depth: int = 0) -> tuple[dict[str, str], set[str]]:
+        """Property URIs and required names of an object schema, allOf parts merged."""
+        properties = {name: f"{uri}/properties/{_escape(name)}" for name in node.get("properties") or {}}
+        required = set(node.get("required") or ())
+        for index, part in enumerate(node.get("allOf") or ()):
+            target, target_uri = spec.resolve(part, f"{uri}/allOf/{index}")
+            if isinstance(target, dict) and depth < MAX_DEPTH:
+                more, more_required = self.fields(spec, target, target_uri, depth + 1)
+                properties.update(more)
+                required |= more_required
+        return properties, required
+
+
+def _escape(token: str) -> str:
+    from .spec import child_uri
+
+    return child_uri("", token)[1:]
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    declared = node.get("type")
+    types = set(declared) if isinstance(declared, list) else {declared} if declared else set()
+    return types - {"null"}
+
+
+def _shape(path: str) -> str:
+    return re.sub(r"{[^}]+}", "{}", path)
+
+
+def _success_schema(operation: Operation) -> str | None:
+    for status, response in operation.responses.items():
+        if status[:1] == "2":
+            return next((uri for uri in response.content.values() if uri), None)
+    return None
