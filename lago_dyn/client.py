@@ -19,7 +19,7 @@ from .loader import DEFAULT_LOAD_TIMEOUT, SpecSource, load_document
 from .models import ApiObject, ApiResponse, parse_json
 from .request_builder import build_request
 from .spec import Operation, Spec
-from .transport import DEFAULT_TIMEOUT, RequestsTransport, RetryPolicy, Transport, WireRequest
+from .transport import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RequestsTransport, RetryPolicy, Transport, WireRequest
 from .validation import SchemaValidators
 
 log = logging.getLogger("lago_dyn")
@@ -73,6 +73,7 @@ class Client:
         retry: RetryPolicy | None = None,
         transport: Transport | None = None,
         verify: bool | str = True,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         cache_dir: str | os.PathLike | None | bool = None,
         allow_remote_refs: bool = False,
         on_event: Callable[[dict[str, Any]], None] | None = None,
@@ -92,7 +93,7 @@ class Client:
         self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
         self._transport: Transport = transport or RequestsTransport(
             session=session or requests.Session(), timeout=timeout, retry=retry or RetryPolicy(),
-            verify=verify, owns_session=session is None,
+            verify=verify, owns_session=session is None, max_response_bytes=max_response_bytes,
         )
         self._validators = SchemaValidators(self.spec)
         self._credentials: dict[str, tuple[dict[str, str], str]] = {}

@@ -129,6 +129,7 @@ class Spec:
     def __post_init__(self) -> None:
         root = self.loaded.root
         self.version = _openapi_version(root, self.loaded.base_uri)
+        self._refuse_reference_cycles()
         for operation in self._read_operations():
             target = self.webhooks if operation.is_webhook else self.operations
             other = target.get(operation.name)
@@ -184,6 +185,18 @@ class Spec:
             seen.add(uri)
             node = self.node_at(uri)
         return node, uri
+
+    def _refuse_reference_cycles(self) -> None:
+        """A component that is only a `$ref` chain leading back to itself describes nothing; JSON Schema
+        leaves it undefined, and a validator would accept anything. A cycle must pass through such
+        components, so following each one's chain (cheap: no document walk) finds them all."""
+        components = self.root.get("components") or {}
+        for section, entries in components.items():
+            if not isinstance(entries, dict):
+                continue
+            for name, entry in entries.items():
+                if isinstance(entry, dict) and "$ref" in entry:
+                    self.resolve(entry, pointer_uri(self.base_uri, "components", section, name))
 
     # -- operations ------------------------------------------------------------------------------------
 
