@@ -12,7 +12,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .spec import Operation, Spec
+from .spec import Operation, Spec, child_uri
 
 MAX_DEPTH = 12
 
@@ -131,8 +131,8 @@ class _SchemaComparison:
                 self.add(location, f"enum lost {lost}", direction == "request")
             if gained:
                 self.add(location, f"enum gained {gained}", False)
-        old_props, old_required = self.fields(self.old, before, old_uri)
-        new_props, new_required = self.fields(self.new, after, new_uri)
+        old_props, old_required = self.old.object_fields(before, old_uri)
+        new_props, new_required = self.new.object_fields(after, new_uri)
         if direction == "request":
             for name in sorted(new_required - old_required):
                 self.add(f"{location}.{name}", "new required field", True)
@@ -145,25 +145,8 @@ class _SchemaComparison:
             self.schemas(old_props[name], new_props[name], f"{location}.{name}", direction, depth + 1)
         for keyword in ("items",):
             if isinstance(before.get(keyword), dict) and isinstance(after.get(keyword), dict):
-                self.schemas(f"{old_uri}/{keyword}", f"{new_uri}/{keyword}", f"{location}[]", direction, depth + 1)
-
-    def fields(self, spec: Spec, node: dict[str, Any], uri: str, depth: int = 0) -> tuple[dict[str, str], set[str]]:
-        """Property URIs and required names of an object schema, allOf parts merged."""
-        properties = {name: f"{uri}/properties/{_escape(name)}" for name in node.get("properties") or {}}
-        required = set(node.get("required") or ())
-        for index, part in enumerate(node.get("allOf") or ()):
-            target, target_uri = spec.resolve(part, f"{uri}/allOf/{index}")
-            if isinstance(target, dict) and depth < MAX_DEPTH:
-                more, more_required = self.fields(spec, target, target_uri, depth + 1)
-                properties.update(more)
-                required |= more_required
-        return properties, required
-
-
-def _escape(token: str) -> str:
-    from .spec import child_uri
-
-    return child_uri("", token)[1:]
+                self.schemas(child_uri(old_uri, keyword), child_uri(new_uri, keyword), f"{location}[]", direction,
+                             depth + 1)
 
 
 def _types(node: dict[str, Any]) -> set[str]:

@@ -198,6 +198,19 @@ class Spec:
                 if isinstance(entry, dict) and "$ref" in entry:
                     self.resolve(entry, pointer_uri(self.base_uri, "components", section, name))
 
+    def object_fields(self, node: dict[str, Any], uri: str, depth: int = 0) -> tuple[dict[str, str], set[str]]:
+        """An object schema's properties (name -> schema URI) and required names, with its `allOf`
+        parts merged in: what stubs and diffs see as "the fields" of a body or an answer."""
+        properties = {name: child_uri(uri, "properties", name) for name in node.get("properties") or {}}
+        required = set(node.get("required") or ())
+        for index, part in enumerate(node.get("allOf") or ()):
+            target, target_uri = self.resolve(part, child_uri(uri, "allOf", str(index)))
+            if isinstance(target, dict) and depth < 40:
+                more, more_required = self.object_fields(target, target_uri, depth + 1)
+                properties = {**more, **properties}
+                required |= more_required
+        return properties, required
+
     # -- operations ------------------------------------------------------------------------------------
 
     def _read_operations(self) -> Iterator[Operation]:
