@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from ..spec import Spec
 from ..validation import SchemaValidators
-from .examples import example
+from ..examples import example
 
 _NOT_FOUND = {"status": 404, "error": "Not Found", "code": "customer_not_found"}
 

@@ -22,7 +22,7 @@ from ..responses import is_json
 from ..spec import Operation, Parameter, Spec
 from ..validation import READ, WRITE, SchemaValidators
 from .customers import CustomerStore
-from .examples import example
+from ..examples import example
 
 #: Upper bound on a request body the server reads (bytes).
 MAX_REQUEST_BYTES = 16 * 1024 * 1024

@@ -1,12 +1,13 @@
 """Values that satisfy a schema of the spec: its own examples where it has them, else made from the
-schema's rules. LocalLago answers with them; the conformance suite calls every operation with them."""
+schema's rules. LocalLago answers with them, help() shows them, and the conformance suite calls every
+operation with them: library code, so it lives beside the spec, not under testing/."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from ..spec import Spec
+from .spec import Spec
 
 _FORMATS = {
     "date-time": "2024-01-01T00:00:00Z",
