@@ -69,7 +69,7 @@ def canned_bodies() -> dict[str, str]:
     page["meta"].update(current_page=1, next_page=None, prev_page=None, total_pages=1, total_count=2)
     client = lago_dyn.Client(lago.spec, base_url="http://127.0.0.1:9")
     for uri, body in ((create, customer), (listing, page)):
-        assert not client._validators.violations(uri, body, "body", "read"), "canned body is not valid"
+        assert not client.spec.validators.violations(uri, body, "body", "read"), "canned body is not valid"
     return {"POST /api/v1/customers": json.dumps(customer), "GET /api/v1/customers": json.dumps(page)}
 
 
@@ -102,7 +102,7 @@ def per_call(base_url: str, bodies: dict[str, str], calls: int, rounds: int) -> 
     import requests
 
     import lago_dyn
-    from lago_dyn.transport import WireResponse
+    from lago_dyn.wire import WireResponse
 
     body = {"customer": {"external_id": "bench-1", "name": "Bench", "currency": "EUR"}}
     api = base_url + "/api/v1"

@@ -5,13 +5,17 @@
     customer = client.customers.create_customer({"customer": {"external_id": "c-1"}})
 """
 
-from .client import Client, default_spec_path, load_spec
+from .auth import OAuth2ClientCredentials
+from .client import Client, load_spec
 from .errors import (
     ApiError,
+    AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     ConflictError,
     ForbiddenError,
     LagoDynError,
+    MissingCredentialsError,
     NotFoundError,
     OperationNotFoundError,
     RateLimitError,
@@ -29,14 +33,17 @@ from .errors import (
     WebhookValidationError,
 )
 from .models import ApiObject, ApiResponse
+from .lago import default_spec_path
+from .profile import GENERIC, Profile
 from .spec import Spec
-from .transport import RetryPolicy, WireRequest, WireResponse
+from .wire import RetryPolicy, WireRequest, WireResponse
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "ApiError", "ApiObject", "ApiResponse", "BadRequestError", "Client", "ConflictError", "ForbiddenError",
-    "LagoDynError", "NotFoundError", "OperationNotFoundError", "RateLimitError", "RequestTimeoutError",
+    "ApiError", "ApiObject", "ApiResponse", "AuthenticationError", "BadRequestError", "Client",
+    "ConfigurationError", "ConflictError", "ForbiddenError", "GENERIC", "LagoDynError", "MissingCredentialsError",
+    "NotFoundError", "OAuth2ClientCredentials", "Profile", "OperationNotFoundError", "RateLimitError", "RequestTimeoutError",
     "RequestValidationError", "ResponseValidationError", "RetryPolicy", "ServerError", "Spec", "SpecError",
     "SpecLoadError", "TransportError", "UnauthorizedError", "UnprocessableEntityError", "ValidationError",
     "Violation", "WebhookValidationError", "WireRequest", "WireResponse", "default_spec_path", "load_spec",

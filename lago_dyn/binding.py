@@ -19,7 +19,7 @@ from .spec import Operation, Parameter, Spec
 
 Invoke = Callable[[Operation, dict, dict], ApiResponse]
 
-CALL_OPTIONS = ("_request_timeout", "_headers")
+CALL_OPTIONS = ("_request_timeout", "_headers", "_content_type")
 _PYTHON_TYPES = {"string": str, "integer": int, "number": float, "boolean": bool, "array": list, "object": dict}
 
 
@@ -53,7 +53,7 @@ def make_function(operation: Operation, invoke: Invoke) -> Callable[..., Any]:
                 options[key] = value
             else:
                 raise TypeError(f"{label}() got an unexpected keyword argument {key!r}"
-                                f"{_did_you_mean(key, accepted)}")
+                                f"{naming.did_you_mean(key, accepted)}")
         return arguments, options
 
     def call(*args: Any, **kwargs: Any) -> Any:
@@ -72,13 +72,6 @@ def make_function(operation: Operation, invoke: Invoke) -> Callable[..., Any]:
     call.with_http_info = with_http_info  # type: ignore[attr-defined]
     call.operation = operation  # type: ignore[attr-defined]
     return call
-
-
-def _did_you_mean(key: str, accepted: Iterable[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(key, list(accepted), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _annotation(schema: dict[str, Any]) -> Any:
@@ -108,7 +101,7 @@ def _signature(operation: Operation, positional: list[str]) -> inspect.Signature
         if parameter.python_name not in positional:
             parameters.append(inspect.Parameter(parameter.python_name, inspect.Parameter.KEYWORD_ONLY, default=None,
                                                 annotation=Optional[_annotation(parameter.schema)]))
-    for option, annotation in zip(CALL_OPTIONS, (Optional[float], Optional[dict])):
+    for option, annotation in zip(CALL_OPTIONS, (Optional[float], Optional[dict], Optional[str])):
         parameters.append(inspect.Parameter(option, inspect.Parameter.KEYWORD_ONLY, default=None,
                                             annotation=annotation))
     return inspect.Signature(parameters)

@@ -1,42 +1,36 @@
-"""`Client`: the state of one API connection (spec, base URL, credentials, transport, validators) and the
-pipeline of a call: bind arguments -> build and validate the request -> send -> check the answer.
+"""`Client`: a thin facade over the call pipeline. It holds one connection's state (spec, base URL,
+credentials, transport) and makes a call as: fetch tokens if needed -> `pipeline.prepare` -> transport
+send -> `pipeline.handle`. Everything that is not sending lives in the pure steps, so another facade needs
+nothing but its own send loop.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
-from pathlib import Path
+import weakref
 from typing import Any, Callable, Iterator, Mapping
+from urllib.parse import urlsplit
 
 import requests
 
-from . import binding, responses
-from .errors import LagoDynError, OperationNotFoundError, WebhookValidationError
+from . import binding, pipeline
+from .auth import Credential, Credentials
+from .errors import ConfigurationError, OperationNotFoundError
+from .lago import FULL_SPEC_HINT, LAGO, default_spec_path
 from .loader import DEFAULT_LOAD_TIMEOUT, SpecSource, load_document
-from .models import ApiObject, ApiResponse, parse_json
-from .request_builder import build_request
+from .models import ApiResponse
+from .naming import did_you_mean
+from .profile import Profile
 from .spec import Operation, Spec
-from .transport import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RequestsTransport, RetryPolicy, Transport, WireRequest
-from .validation import SchemaValidators
+from .transport import DEFAULT_POOL_MAXSIZE, RequestsTransport, Transport
+from .webhooks import WebhookGroup
+from .wire import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RetryPolicy
 
 log = logging.getLogger("lago_dyn")
 
-API_KEY_ENV = "LAGO_API_KEY"
 USER_AGENT = "lago-dyn/0.1"
-
-
-def default_spec_path() -> Path:
-    """The Customers API spec the project ships: inside the installed package, or beside it in a
-    source checkout."""
-    here = Path(__file__).resolve().parent
-    for folder in (here / "spec", here.parent / "spec"):
-        candidate = folder / "lago-customers.yaml"
-        if candidate.is_file():
-            return candidate
-    raise LagoDynError("the default spec (spec/lago-customers.yaml) is not installed; pass spec=...")
 
 
 def load_spec(
@@ -45,10 +39,19 @@ def load_spec(
     cache_dir: str | os.PathLike | None | bool = None,
     timeout: float = DEFAULT_LOAD_TIMEOUT,
     allow_remote_refs: bool = False,
+    ref_root: str | os.PathLike | None = None,
+    base_uri: str | None = None,
+    session: requests.Session | None = None,
+    verify: bool | str = True,
 ) -> Spec:
-    """Load and index a spec once, to share it between clients (validators compile once per Spec)."""
+    """Load and index a spec once, to share it between clients (validators compile once per Spec).
+
+    URLs are fetched with `session` (the user's proxies and certificates apply) and `verify`. `$ref`s may
+    leave the spec's folder only to files under `ref_root`; a dict source resolves its relative `$ref`s
+    against `base_uri`."""
     return Spec(load_document(source if source is not None else default_spec_path(), cache_dir=cache_dir,
-                              timeout=timeout, allow_remote_refs=allow_remote_refs))
+                              timeout=timeout, allow_remote_refs=allow_remote_refs, ref_root=ref_root,
+                              base_uri=base_uri, session=session, verify=verify))
 
 
 class Client:
@@ -56,7 +59,14 @@ class Client:
     and by tag (`client.customers.create_customer`); `client.webhooks.<name>(payload)` checks a webhook
     payload received from the API.
 
-    `response_validation` is "strict" (raise ResponseValidationError), "warn" (log and return) or "off".
+    Credentials: `api_key=` (else the profile's environment variable, `LAGO_API_KEY` for Lago) fills
+    every scheme that takes one secret string; `auth={scheme name: credential}` names them one by one
+    (a str token, a (user, password) pair for http basic, a callable returning a token, or
+    `OAuth2ClientCredentials`).
+
+    `response_validation` is "strict" (raise ResponseValidationError), "warn" (log and return) or "off",
+    or a mapping by operation name with a "default". String formats are checked on requests
+    (`check_formats="requests"`, the default), on both (`"both"`) or not at all (`"none"`).
     """
 
     def __init__(
@@ -65,43 +75,55 @@ class Client:
         *,
         base_url: str | None = None,
         api_key: str | None = None,
+        auth: Mapping[str, Credential] | None = None,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         session: requests.Session | None = None,
         headers: Mapping[str, str] | None = None,
-        response_validation: str = responses.STRICT,
+        response_validation: str | Mapping[str, str] = pipeline.STRICT,
         request_validation: bool = True,
+        check_formats: str = "requests",
         retry: RetryPolicy | None = None,
         transport: Transport | None = None,
         verify: bool | str = True,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
         cache_dir: str | os.PathLike | None | bool = None,
         allow_remote_refs: bool = False,
+        ref_root: str | os.PathLike | None = None,
+        profile: Profile = LAGO,
         on_event: Callable[[dict[str, Any]], None] | None = None,
     ):
-        if response_validation not in responses.VALIDATION_MODES:
-            raise ValueError(f"response_validation must be one of {responses.VALIDATION_MODES}, "
-                             f"not {response_validation!r}")
-        self.spec = spec if isinstance(spec, Spec) else load_spec(spec, cache_dir=cache_dir,
-                                                                   allow_remote_refs=allow_remote_refs)
-        self.base_url = (base_url or self._first_server()).rstrip("/")
-        self.response_validation = response_validation
-        self.request_validation = request_validation
-        #: Called with {"event": "request" | "response", "operation", "method", "path", ...}: for progress
-        #: bars and metrics. Never given headers, query values or the API key.
-        self.on_event = on_event
-        self._api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV) or None
-        self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
-        self._transport: Transport = transport or RequestsTransport(
-            session=session or requests.Session(), timeout=timeout, retry=retry or RetryPolicy(),
-            verify=verify, owns_session=session is None, max_response_bytes=max_response_bytes,
+        if check_formats not in ("requests", "both", "none"):
+            raise ConfigurationError(f"check_formats must be 'requests', 'both' or 'none', not {check_formats!r}")
+        modes = pipeline.response_modes(response_validation)
+        self.spec = spec if isinstance(spec, Spec) else load_spec(
+            spec, cache_dir=cache_dir, allow_remote_refs=allow_remote_refs, ref_root=ref_root, session=session,
+            verify=verify)
+        self.base_url = _checked_base_url(base_url or _first_server(self.spec))
+        self.profile = profile
+        if api_key is None and profile.api_key_env:
+            api_key = os.environ.get(profile.api_key_env) or None
+        source = f"api_key= (or set {profile.api_key_env})" if profile.api_key_env else "api_key="
+        try:
+            credentials = Credentials(self.spec.security_schemes, auth, api_key, source)
+        except ValueError as error:
+            raise ConfigurationError(str(error)) from None
+        settings = pipeline.Settings(
+            spec=self.spec, base_url=self.base_url, credentials=credentials, profile=profile,
+            headers={"User-Agent": USER_AGENT, **(headers or {})}, request_validation=request_validation,
+            response_validation=modes, request_formats=check_formats != "none",
+            response_formats=check_formats == "both",
         )
-        self._validators = SchemaValidators(self.spec)
-        self._credentials: dict[str, tuple[dict[str, str], str]] = {}
+        self._calls = _Calls(settings, transport or RequestsTransport(
+            session, timeout=timeout, retry=retry, verify=verify, max_response_bytes=max_response_bytes,
+            pool_maxsize=pool_maxsize,
+        ), on_event)
         self.operations: dict[str, Callable[..., Any]] = {
-            name: binding.make_function(operation, self._invoke) for name, operation in self.spec.operations.items()
+            name: binding.make_function(operation, self._calls.invoke)
+            for name, operation in self.spec.operations.items()
         }
         self._groups = binding.tag_groups(self.spec, self.operations)
-        self.webhooks = WebhookGroup(self.spec, self._validators, self._groups.get("webhooks"))
+        self.webhooks = WebhookGroup(self.spec, self._groups.get("webhooks"))
 
     # -- namespace -------------------------------------------------------------------------------------
 
@@ -116,7 +138,8 @@ class Client:
         if name in operations:
             return operations[name]
         raise OperationNotFoundError(
-            f"{self.spec.title} has no operation or tag {name!r}{binding._did_you_mean(name, [*operations, *groups])}"
+            f"{self.spec.title} has no operation or tag {name!r}{did_you_mean(name, [*operations, *groups])}"
+            f"{self._default_spec_hint()}"
         )
 
     def __dir__(self) -> list[str]:
@@ -131,25 +154,47 @@ class Client:
             if function.operation.operation_id == name:  # type: ignore[attr-defined]
                 return function
         raise OperationNotFoundError(f"{self.spec.title} has no operation {name!r}"
-                                     f"{binding._did_you_mean(name, self.operations)}")
+                                     f"{did_you_mean(name, self.operations)}{self._default_spec_hint()}")
+
+    def _default_spec_hint(self) -> str:
+        origin = self.spec.base_uri
+        return f"; {FULL_SPEC_HINT}" if origin.endswith("/" + default_spec_path().name) else ""
 
     def paginate(self, operation: str, /, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        """Every item of a Lago list endpoint, page after page, fetched lazily:
+        """Every item of a list endpoint, page after page, fetched lazily:
         `for customer in client.paginate("find_all_customers", per_page=100): ...`
 
-        Lago list answers hold one array (`customers`, `invoices`, ...) and a `meta` with `next_page`."""
+        The API profile knows how pages work (Lago: a `page` parameter, one array beside `meta.next_page`)."""
         function = self.operation(operation)
-        page = kwargs.pop("page", None) or 1
+        page_parameter = self.profile.page_parameter
+        declared = {p.python_name for p in function.operation.parameters}  # type: ignore[attr-defined]
+        if page_parameter is None or page_parameter not in declared:
+            raise OperationNotFoundError(f"{operation} is not a paginated list operation (it has no "
+                                         f"{page_parameter or 'page'!r} parameter)")
+        page = kwargs.pop(page_parameter, None) or 1
         while True:
-            result = function(*args, page=page, **kwargs)
-            arrays = [value for key, value in result.items() if key != "meta" and isinstance(value, list)]
-            if len(arrays) != 1:
-                raise LagoDynError(f"{operation}: not a paginated list answer (expected one array beside 'meta')")
-            yield from arrays[0]
-            next_page = (result.get("meta") or {}).get("next_page")
-            if not next_page or not arrays[0]:
+            result = function(*args, **{page_parameter: page}, **kwargs)
+            items = self.profile.page_items(operation, result)
+            yield from items
+            next_page = self.profile.next_page(result)
+            if not next_page or not items:
                 return
             page = next_page
+
+    @property
+    def transport(self) -> Transport:
+        """What sends this client's requests (a `RequestsTransport` unless one was passed in)."""
+        return self._calls.transport
+
+    @property
+    def on_event(self) -> Callable[[dict[str, Any]], None] | None:
+        """Called with {"event": "request" | "response", "operation", "method", "path", ...}: for progress
+        bars and metrics. Never given headers, query values or credentials."""
+        return self._calls.on_event
+
+    @on_event.setter
+    def on_event(self, callback: Callable[[dict[str, Any]], None] | None) -> None:
+        self._calls.on_event = callback
 
     @property
     def tags(self) -> dict[str, binding.OperationGroup]:
@@ -162,7 +207,7 @@ class Client:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._transport.close()
+        self._calls.close()
 
     def __enter__(self) -> "Client":
         return self
@@ -170,113 +215,58 @@ class Client:
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
 
-    # -- a call ----------------------------------------------------------------------------------------
 
-    def _invoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:
-        built = build_request(operation, arguments, self._validators if self.request_validation else None)
-        auth_headers, auth_query = self._credentials_for(operation)
-        query = "&".join(part for part in (built.query, auth_query) if part)
-        url = self.base_url + built.path + (f"?{query}" if query else "")
-        headers = {"Accept": operation.accept, **self._headers, **built.headers, **auth_headers, **(options.get("_headers") or {})}
+
+class _Calls:
+    """What the bound operations call: the settings, the transport and the send loop. It holds no
+    reference to the `Client`, so client and operations form no cycle; when neither is reachable any more,
+    the finalizer closes the transport's connections at once (no wait for the cyclic GC)."""
+
+    def __init__(self, settings: pipeline.Settings, transport: Transport,
+                 on_event: Callable[[dict[str, Any]], None] | None):
+        self.settings = settings
+        self.transport = transport
+        self.on_event = on_event
+        self._finalizer = weakref.finalize(self, transport.close)
+
+    def close(self) -> None:
+        self._finalizer()
+
+    def invoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:
+        settings = self.settings
+        for fetch in pipeline.token_fetches(operation, settings):
+            fetch.credential.ensure(fetch.token_url, fetch.scopes, self.transport.send)
+        request = pipeline.prepare(operation, arguments, options, settings)
+        path = operation.path
         started = time.perf_counter()
         if self.on_event is not None:
-            self.on_event({"event": "request", "operation": operation.name, "method": built.method, "path": built.path})
-        wire = self._transport.send(WireRequest(built.method, url, headers, built.body, options.get("_request_timeout")))
+            self.on_event({"event": "request", "operation": operation.name, "method": request.method, "path": path})
+        response = self.transport.send(request)
         elapsed_ms = (time.perf_counter() - started) * 1000
         if self.on_event is not None:
-            self.on_event({"event": "response", "operation": operation.name, "method": built.method,
-                           "path": built.path, "status": wire.status, "elapsed_ms": elapsed_ms})
+            self.on_event({"event": "response", "operation": operation.name, "method": request.method,
+                           "path": path, "status": response.status, "elapsed_ms": elapsed_ms})
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s %s -> %s in %.1f ms", built.method, built.path, wire.status, elapsed_ms)
-        return responses.handle(operation, wire, self._validators, self.response_validation)
-
-    def _credentials_for(self, operation: Operation) -> tuple[dict[str, str], str]:
-        """Headers and query to authenticate an operation, from its security requirements."""
-        cached = self._credentials.get(operation.name)
-        if cached is None:
-            cached = self._credentials[operation.name] = _credentials(self.spec, operation.security, self._api_key)
-        return cached
-
-    def _first_server(self) -> str:
-        servers = self.spec.root.get("servers") or [{"url": "/"}]
-        server = servers[0]
-        url = str(server.get("url", "/"))
-        for name, variable in (server.get("variables") or {}).items():
-            url = url.replace("{" + name + "}", str(variable.get("default", "")))
-        return url
+            log.debug("%s %s -> %s in %.1f ms", request.method, path, response.status, elapsed_ms)
+        return pipeline.handle(operation, response, settings)
 
 
-def _credentials(spec: Spec, security: list | None, api_key: str | None) -> tuple[dict[str, str], str]:
-    if not api_key or not security:
-        return {}, ""
-    schemes = (spec.root.get("components") or {}).get("securitySchemes") or {}
-    for requirement in security:
-        headers: dict[str, str] = {}
-        query = ""
-        for name in requirement or {}:
-            scheme, _ = spec.resolve(schemes.get(name) or {}, spec.base_uri)
-            kind = scheme.get("type")
-            if kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
-                headers["Authorization"] = f"Bearer {api_key}"
-            elif kind == "apiKey" and scheme.get("in") == "header":
-                headers[str(scheme["name"])] = api_key
-            elif kind == "apiKey" and scheme.get("in") == "query":
-                from urllib.parse import quote
-
-                query = f"{quote(str(scheme['name']))}={quote(api_key, safe='')}"
-            else:
-                break  # a scheme we cannot satisfy with an API key: try the next requirement
-        else:
-            if headers or query:
-                return headers, query
-    return {}, ""
+def _first_server(spec: Spec) -> str:
+    servers = spec.root.get("servers") or [{"url": "/"}]
+    server = servers[0]
+    url = str(server.get("url", "/"))
+    for name, variable in (server.get("variables") or {}).items():
+        url = url.replace("{" + name + "}", str(variable.get("default", "")))
+    return url
 
 
-class WebhookGroup:
-    """The spec's webhooks: `client.webhooks.invoice_created(payload)` checks a payload Lago sent you
-    against the spec and returns it as an ApiObject, or raises WebhookValidationError. Lago also has a
-    `webhooks` tag (`fetch_public_key`, ...): its operations are reachable here too."""
-
-    def __init__(self, spec: Spec, validators: SchemaValidators, tag_group: Any = None):
-        self._spec = spec
-        self._validators = validators
-        self._tag_group = tag_group
-
-    def _check(self, name: str, payload: Any) -> Any:
-        from .validation import WRITE
-
-        operation = self._spec.webhooks[name]
-        data = parse_json(payload) if isinstance(payload, (bytes, str)) else payload
-        body = operation.body
-        if body is not None and body.schema_uri is not None:
-            violations = self._validators.violations(body.schema_uri, data, "body", WRITE)
-            if violations:
-                raise WebhookValidationError(operation.label, violations)
-        return data if isinstance(data, ApiObject) else parse_json(json.dumps(data))
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        if not name.startswith("_") and name not in self._spec.webhooks and name in dir(self._tag_group):
-            return getattr(self._tag_group, name)
-        if name.startswith("_") or name not in self._spec.webhooks:
-            raise OperationNotFoundError(f"{self._spec.title} has no webhook {name!r}"
-                                         f"{binding._did_you_mean(name, self._spec.webhooks)}")
-        operation = self._spec.webhooks[name]
-
-        def check(payload: Any) -> Any:
-            return self._check(name, payload)
-
-        check.__name__ = check.__qualname__ = name
-        check.__doc__ = f"{operation.summary}\n\n{operation.description}\n\nValidates a received payload."
-        return check
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._spec.webhooks))
-
-    def __len__(self) -> int:
-        return len(self._spec.webhooks)
-
-    def __dir__(self) -> list[str]:
-        return sorted({*self._spec.webhooks, *(dir(self._tag_group) if self._tag_group is not None else ())})
-
-    def __repr__(self) -> str:
-        return f"<webhooks: {len(self)} payload checkers>"
+def _checked_base_url(url: str) -> str:
+    """An absolute http(s) URL, or a ConfigurationError now rather than a puzzling failure at each call."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"base_url must be an absolute http(s) URL with a host, like 'https://api.example.com/v1', not "
+            f"{parts.scheme + '://' if parts.scheme else ''}{parts.hostname or ''}{parts.path!r}"
+            f"{' (the spec declares a relative server; pass base_url=)' if url.startswith('/') else ''}"
+        )
+    return url.rstrip("/")

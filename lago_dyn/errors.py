@@ -1,9 +1,10 @@
 """One exception tree for everything lago_dyn raises.
 
 Programs catch `LagoDynError` to handle any failure of ours; the subclasses say where it happened: the
-spec (`SpecError`), the request we refused to send (`RequestValidationError`), the answer that broke the
-spec (`ResponseValidationError`), the HTTP status the API returned (`ApiError` and its family), or the
-network (`TransportError`). Messages never contain the API key: nothing here ever sees it.
+spec (`SpecError`), the client's own configuration (`ConfigurationError`), the request we refused to send
+(`RequestValidationError`, `MissingCredentialsError`), the answer that broke the spec
+(`ResponseValidationError`), the HTTP status the API returned (`ApiError` and its family), or the network
+(`TransportError`). Messages never contain a credential: nothing here ever sees one.
 """
 
 from __future__ import annotations
@@ -23,6 +24,20 @@ class SpecError(LagoDynError):
 
 class SpecLoadError(SpecError):
     """The spec source could not be read or parsed (missing file, bad YAML, unreachable URL)."""
+
+
+class ConfigurationError(LagoDynError, ValueError):
+    """An argument of `Client()` that cannot work (a base URL without scheme or host, a credential with a
+    line break, credentials for a scheme the spec does not define). Raised at construction, not at the
+    first call."""
+
+
+class MissingCredentialsError(LagoDynError):
+    """The operation requires credentials that the client was not given; nothing was sent."""
+
+
+class AuthenticationError(LagoDynError):
+    """A credential could not be obtained (an OAuth2 token endpoint refused, a token source failed)."""
 
 
 class OperationNotFoundError(LagoDynError, AttributeError, KeyError):
@@ -76,13 +91,26 @@ class WebhookValidationError(ValidationError):
 
 
 class ResponseValidationError(ValidationError):
-    """The server's answer does not satisfy the spec. `response` holds what arrived, parsed."""
+    """The server answered, and the operation took effect, but the answer does not match the spec.
+
+    Not an `ApiError`: the call succeeded on the server, and retrying it could repeat it (a second
+    invoice). `.status`, `.headers` and `.result` (the answer exactly as the call would have returned
+    it with validation off) say what happened; `.response` is the whole `ApiResponse`."""
 
     direction = "response"
 
     def __init__(self, operation: str, violations: Sequence[Violation], response: Any = None):
-        super().__init__(operation, violations)
         self.response = response
+        self.status = getattr(response, "status_code", None)
+        self.headers = dict(getattr(response, "headers", None) or {})
+        self.result = getattr(response, "data", None)
+        super().__init__(operation, violations)
+        if self.status is not None:
+            lines = "\n".join(f"  - {v}" for v in self.violations)
+            took_effect = "the operation took effect" if self.status < 300 else "it answered"
+            self.args = (f"{operation}: the server answered {self.status} and {took_effect}, but the answer "
+                         f"does not match the spec ({len(self.violations)} "
+                         f"{'error' if len(self.violations) == 1 else 'errors'}):\n{lines}",)
 
 
 class TransportError(LagoDynError):
@@ -94,18 +122,19 @@ class RequestTimeoutError(TransportError):
 
 
 class ApiError(LagoDynError):
-    """The API answered with an error status. Carries `status`, `headers` and the parsed Lago error
-    body: `error`, `code` and `error_details` (None where the body did not have them)."""
+    """The API answered with an error status. Carries `status`, `headers`, the parsed `body` (any API's),
+    and what the API profile read from it: `error`, `code` and `error_details` (for Lago: its error body's
+    fields; for RFC 9457 problem details: title, type and errors; None where the body has none)."""
 
-    def __init__(self, operation: str, status: int, headers: Mapping[str, str], body: Any, reason: str = ""):
+    def __init__(self, operation: str, status: int, headers: Mapping[str, str], body: Any, reason: str = "",
+                 *, error: Any = None, code: Any = None, error_details: Any = None):
         self.operation = operation
         self.status = status
         self.headers = dict(headers)
         self.body = body
-        fields = body if isinstance(body, Mapping) else {}
-        self.error = fields.get("error")
-        self.code = fields.get("code")
-        self.error_details = fields.get("error_details")
+        self.error = error
+        self.code = code
+        self.error_details = error_details
         detail = " ".join(str(part) for part in (self.error or reason, self.code and f"[{self.code}]") if part)
         message = f"{operation}: HTTP {status}" + (f" {detail}" if detail else "")
         if self.error_details:
@@ -138,15 +167,15 @@ class UnprocessableEntityError(ApiError):
 
 
 class RateLimitError(ApiError):
-    """HTTP 429. `retry_after` holds the server's Retry-After header in seconds, when it sent one."""
+    """HTTP 429. `retry_after`: the server's `Retry-After` (seconds or a date) as seconds between 0 and an
+    hour, None when absent or meaningless (`nan`, garbage)."""
 
     @property
     def retry_after(self) -> float | None:
-        value = self.headers.get("Retry-After") or self.headers.get("retry-after")
-        try:
-            return float(value) if value is not None else None
-        except ValueError:
-            return None
+        from .wire import retry_after_seconds
+
+        lowered = {key.lower(): value for key, value in self.headers.items()}
+        return retry_after_seconds(lowered.get("retry-after"))
 
 
 class ServerError(ApiError):

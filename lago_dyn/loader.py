@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Union
 
-from . import cache, dialect, walk
+from . import cache, dialects, walk
 from .errors import SpecError, SpecLoadError
 
 SpecSource = Union[str, os.PathLike, Mapping[str, Any]]
@@ -88,7 +88,7 @@ def _parse_spec(data: bytes, origin: str) -> Any:
     """Parse, then give 3.1's leftover `nullable`s their meaning (see dialect.py); both are cached."""
     document = parse_bytes(data, origin)
     if _is_31(document) and b"nullable" in data:
-        dialect.without_nullable(document)
+        dialects.without_nullable(document)
     return document
 
 
@@ -112,11 +112,40 @@ def _refuse_alias_bombs(document: Any, origin: str) -> None:
             stack.extend(node)
 
 
-def read_source(source: str | os.PathLike, *, timeout: float, max_bytes: int) -> tuple[bytes, str]:
+@dataclass(frozen=True)
+class Fetcher:
+    """How URLs are fetched: the user's session (proxies, certificates), `verify`, a timeout and a size
+    limit, through the same transport (redirect rules, bounded reads, messages) that calls use."""
+
+    timeout: float = DEFAULT_LOAD_TIMEOUT
+    max_bytes: int = DEFAULT_MAX_SPEC_BYTES
+    session: Any = None
+    verify: Any = True
+
+    def fetch(self, url: str) -> bytes:
+        from .errors import LagoDynError
+        from .transport import RequestsTransport
+        from .wire import WireRequest
+
+        transport = RequestsTransport(self.session, timeout=self.timeout, max_response_bytes=self.max_bytes,
+                                      verify=self.verify)
+        try:
+            response = transport.send(WireRequest("GET", url, {"Accept": "application/json, application/yaml, */*"}))
+        except LagoDynError as error:
+            raise SpecLoadError(f"the spec cannot be fetched: {error}") from None
+        finally:
+            transport.close()
+        if response.status != 200:
+            raise SpecLoadError(f"{url.split('?', 1)[0]}: HTTP {response.status} while fetching the spec")
+        return response.content
+
+
+def read_source(source: str | os.PathLike, fetcher: Fetcher) -> tuple[bytes, str]:
     """The raw bytes of a spec and its absolute URI."""
     text = os.fspath(source)
+    max_bytes = fetcher.max_bytes
     if text.startswith(("http://", "https://")):
-        return _fetch(text, timeout=timeout, max_bytes=max_bytes), text
+        return fetcher.fetch(text), text
     path = Path(text).expanduser().resolve()
     try:
         size = path.stat().st_size
@@ -131,26 +160,6 @@ def read_source(source: str | os.PathLike, *, timeout: float, max_bytes: int) ->
         raise SpecLoadError(f"{text}: cannot be read: {exc.strerror or exc}") from None
 
 
-def _fetch(url: str, *, timeout: float, max_bytes: int) -> bytes:
-    import requests  # only URL specs pay for it here; the client imports it anyway
-
-    try:
-        with requests.get(url, timeout=timeout, stream=True) as response:
-            if response.status_code != 200:
-                raise SpecLoadError(f"{url}: HTTP {response.status_code} while fetching the spec")
-            chunks, total = [], 0
-            for chunk in response.iter_content(chunk_size=65536):
-                total += len(chunk)
-                if total > max_bytes:
-                    raise SpecLoadError(f"{url}: more than the {max_bytes:,}-byte limit for a spec")
-                chunks.append(chunk)
-            return b"".join(chunks)
-    except requests.Timeout:
-        raise SpecLoadError(f"{url}: no answer within {timeout} s") from None
-    except requests.RequestException as exc:
-        raise SpecLoadError(f"{url}: cannot be fetched: {type(exc).__name__}") from None
-
-
 def load_document(
     source: SpecSource,
     *,
@@ -158,33 +167,49 @@ def load_document(
     max_bytes: int = DEFAULT_MAX_SPEC_BYTES,
     cache_dir: str | os.PathLike | None | bool = None,
     allow_remote_refs: bool = False,
+    ref_root: str | os.PathLike | None = None,
+    base_uri: str | None = None,
+    session: Any = None,
+    verify: Any = True,
 ) -> LoadedDocument:
     """Load a spec and the documents its `$ref`s point to. `cache_dir=False` disables the disk cache;
-    None uses the default location (see `cache.default_dir`)."""
+    None uses the default location (see `cache.default_dir`). `$ref`s may leave the spec's folder only to
+    files under `ref_root`; a dict's relative `$ref`s resolve against `base_uri` (a folder path or URI)."""
+    fetcher = Fetcher(timeout, max_bytes, session, verify)
+    root_folder = Path(ref_root).expanduser().resolve() if ref_root is not None else None
     if isinstance(source, Mapping):
         root = source if isinstance(source, dict) else dict(source)
-        if _is_31(root) and dialect.has_nullable(root):
-            root = dialect.without_nullable(root, copy_first=True)  # never change the caller's dict
-        loaded = LoadedDocument(root=root, base_uri="urn:lago-dyn:spec")
-        _load_external_refs(loaded, None, timeout=timeout, max_bytes=max_bytes, allow_remote=allow_remote_refs)
+        if _is_31(root) and dialects.has_nullable(root):
+            root = dialects.without_nullable(root, copy_first=True)  # never change the caller's dict
+        loaded = LoadedDocument(root=root, base_uri=_dict_base_uri(base_uri))
+        _load_external_refs(loaded, fetcher, allow_remote=allow_remote_refs, ref_root=root_folder)
         return loaded
     if not isinstance(source, (str, os.PathLike)):
         raise SpecLoadError(f"a spec is a path, an http(s) URL or a dict, not {type(source).__name__}")
-    data, uri = read_source(source, timeout=timeout, max_bytes=max_bytes)
+    data, uri = read_source(source, fetcher)
     root = cache.parsed(data, lambda: _parse_spec(data, os.fspath(source)), cache_dir)
     if not isinstance(root, dict):
         raise SpecError(f"{os.fspath(source)}: is not an OpenAPI document (its top level is not a mapping)")
     loaded = LoadedDocument(root=root, base_uri=uri)
     if _EXTERNAL_REF.search(data):
-        _load_external_refs(loaded, data, timeout=timeout, max_bytes=max_bytes, allow_remote=allow_remote_refs)
+        _load_external_refs(loaded, fetcher, allow_remote=allow_remote_refs, ref_root=root_folder)
     return loaded
 
 
-def _load_external_refs(
-    loaded: LoadedDocument, data: bytes | None, *, timeout: float, max_bytes: int, allow_remote: bool
-) -> None:
-    """Load every document reachable through `$ref`s that leave the spec: files in the spec's own
-    folder (or below it), and URLs only when the user allowed remote refs."""
+def _dict_base_uri(base_uri: str | None) -> str:
+    """Where a dict spec's relative `$ref`s point from: a URI as given, a folder as a file URI inside it."""
+    if base_uri is None:
+        return "urn:lago-dyn:spec"
+    if "://" in base_uri or base_uri.startswith("urn:"):
+        return base_uri
+    path = Path(base_uri).expanduser().resolve()
+    return (path / "openapi.yaml").as_uri() if path.is_dir() else path.as_uri()
+
+
+def _load_external_refs(loaded: LoadedDocument, fetcher: Fetcher, *, allow_remote: bool,
+                        ref_root: Path | None) -> None:
+    """Load every document reachable through `$ref`s that leave the spec: files in the spec's own folder
+    (or below it, or below `ref_root` when the user named one), and URLs only when remote refs are allowed."""
     from urllib.parse import urldefrag, urljoin, urlparse
     from urllib.request import url2pathname
 
@@ -204,17 +229,21 @@ def _load_external_refs(
                     raise SpecError(
                         f"$ref {ref!r} points to a remote document; pass allow_remote_refs=True to allow it"
                     )
-                raw, _ = read_source(target, timeout=timeout, max_bytes=max_bytes)
+                raw, _ = read_source(target, fetcher)
             elif scheme == "file" and spec_dir is not None:
                 path = Path(url2pathname(urlparse(target).path)).resolve()
-                if spec_dir not in path.parents:
-                    raise SpecError(f"$ref {ref!r} leaves the spec's folder ({spec_dir}); refusing to read it")
-                raw, _ = read_source(path, timeout=timeout, max_bytes=max_bytes)
+                allowed = [folder for folder in (spec_dir, ref_root) if folder is not None]
+                if not any(folder == path or folder in path.parents for folder in allowed):
+                    hint = (f" and ref_root ({ref_root})" if ref_root is not None else "")
+                    advice = "" if ref_root is not None else " (ref_root=FOLDER allows files under FOLDER)"
+                    raise SpecError(f"$ref {ref!r} leaves the spec's folder ({spec_dir}){hint}; "
+                                    f"refusing to read it{advice}")
+                raw, _ = read_source(path, fetcher)
             else:
                 raise SpecError(f"$ref {ref!r} cannot be resolved from {base}")
             parsed = parse_bytes(raw, target)
             if _is_31(loaded.root) and b"nullable" in raw:
-                dialect.without_nullable(parsed)
+                dialects.without_nullable(parsed)
             loaded.externals[target] = parsed
             pending.append((parsed, target))
 

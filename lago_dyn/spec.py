@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
+import typing
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 from urllib.parse import quote, unquote, urldefrag, urljoin
 
-from . import naming
+from . import dialects, naming
 from .errors import SpecError
 from .loader import LoadedDocument
+from .params import DEFAULT_STYLES
+
+if typing.TYPE_CHECKING:
+    from .validation import SchemaValidators
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _POINTER_SAFE = "/~!$&'()*+,;=:@-._"
@@ -60,13 +66,24 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class BodyContent:
+    """One media type a request body may be sent as: its schema and its Encoding Object (form/multipart)."""
+
+    media_type: str
+    schema_uri: str | None
+    encoding: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Body:
     python_name: str
     required: bool
-    media_type: str
+    media_type: str  # the one sent by default: JSON when declared, else the first
     schema_uri: str | None
     schema_name: str | None
     description: str = ""
+    #: Every declared media type, the default first.
+    content: dict[str, BodyContent] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -102,11 +119,12 @@ class Operation:
 
     @functools.cached_property
     def accept(self) -> str:
-        """The Accept header: every media type the operation may answer with, success ones first
-        (`text/plain` for Lago's public key, `application/json` nearly everywhere else)."""
+        """The Accept header: the media types the operation answers with, success ones first and JSON
+        preferred (`text/plain` for Lago's public key, `application/json` nearly everywhere else)."""
+        from .codecs import accept_header
+
         ordered = sorted(self.responses.items(), key=lambda item: item[0][:1] not in "23")
-        media_types = dict.fromkeys(media for _, response in ordered for media in response.content)
-        return ", ".join(media_types) or "application/json"
+        return accept_header([media for _, response in ordered for media in response.content])
 
     def response_for(self, status: int) -> Response | None:
         """The declared response for a status: exact code, then its range (`4XX`), then `default`."""
@@ -129,6 +147,9 @@ class Spec:
     def __post_init__(self) -> None:
         root = self.loaded.root
         self.version = _openapi_version(root, self.loaded.base_uri)
+        self.dialect = dialects.dialect_for(self.version)
+        self._validators: Any = None
+        self._validators_lock = threading.Lock()
         self._refuse_reference_cycles()
         for operation in self._read_operations():
             target = self.webhooks if operation.is_webhook else self.operations
@@ -149,6 +170,47 @@ class Spec:
     @property
     def base_uri(self) -> str:
         return self.loaded.base_uri
+
+    @property
+    def validators(self) -> "SchemaValidators":
+        """The compiled validators of this spec, made on first use and shared by every client built on it."""
+        if self._validators is None:
+            from .validation import SchemaValidators
+
+            with self._validators_lock:
+                if self._validators is None:
+                    self._validators = SchemaValidators(self)
+        return self._validators
+
+    @functools.cached_property
+    def security_schemes(self) -> dict[str, dict[str, Any]]:
+        """`components.securitySchemes`, each with its `$ref` followed."""
+        schemes = (self.root.get("components") or {}).get("securitySchemes") or {}
+        resolved = {}
+        for name, scheme in schemes.items():
+            node, _ = self.resolve(scheme, pointer_uri(self.base_uri, "components", "securitySchemes", name))
+            if isinstance(node, dict):
+                resolved[str(name)] = node
+        return resolved
+
+    def schema_types(self, schema: Any, uri: str | None = None, depth: int = 0) -> tuple[str, ...]:
+        """The JSON types a schema admits, through `$ref`, `type` lists and the branches of
+        anyOf/oneOf/allOf; () when it does not say (any type)."""
+        if isinstance(schema, dict) and "$ref" in schema:
+            schema, uri = self.resolve(schema, uri or self.base_uri)
+        if not isinstance(schema, dict) or depth > 20:
+            return ()
+        declared = schema.get("type")
+        if declared is not None:
+            types = tuple(declared) if isinstance(declared, list) else (str(declared),)
+            return types + (("null",) if schema.get("nullable") is True and "null" not in types else ())
+        found: list[str] = []
+        for combinator in ("allOf", "anyOf", "oneOf"):
+            for branch in schema.get(combinator) or ():
+                found.extend(self.schema_types(branch, uri, depth + 1))
+        if not found and "properties" in schema:
+            found.append("object")
+        return tuple(dict.fromkeys(found))
 
     @property
     def title(self) -> str:
@@ -263,7 +325,7 @@ class Spec:
         if not isinstance(raw, dict) or "name" not in raw or raw.get("in") not in ("path", "query", "header", "cookie"):
             raise SpecError(f"{operation}: parameter at {uri} needs a 'name' and an 'in' of path/query/header/cookie")
         location = raw["in"]
-        style = raw.get("style") or ("simple" if location in ("path", "header") else "form")
+        style = raw.get("style") or DEFAULT_STYLES[location]
         media_type = None
         if "schema" in raw:
             schema_uri = child_uri(uri, "schema")
@@ -291,13 +353,20 @@ class Spec:
         if not content:
             return None
         media_type = _preferred_media_type(content)
-        schema = (content[media_type] or {}).get("schema")
-        schema_name = _schema_name(schema)
+        declared = {}
+        for key in [media_type, *(other for other in content if other != media_type)]:
+            media = content[key] if isinstance(content[key], dict) else {}
+            declared[key] = BodyContent(
+                media_type=key,
+                schema_uri=child_uri(uri, "content", key, "schema") if media.get("schema") is not None else None,
+                encoding=media.get("encoding") if isinstance(media.get("encoding"), dict) else {},
+            )
+        schema_name = _schema_name((content[media_type] or {}).get("schema"))
         return Body(
             python_name=naming.parameter_name(schema_name) if schema_name else "body",
             required=bool(raw.get("required")), media_type=media_type,
-            schema_uri=child_uri(uri, "content", media_type, "schema") if schema is not None else None,
-            schema_name=schema_name, description=str(raw.get("description") or ""),
+            schema_uri=declared[media_type].schema_uri,
+            schema_name=schema_name, description=str(raw.get("description") or ""), content=declared,
         )
 
     def _read_response(self, status: str, item: Any, uri: str) -> Response:

@@ -1,52 +1,40 @@
-"""The only module that touches the network: one `requests.Session` per client, explicit timeouts,
-bounded retries, and a bounded read of the body.
+"""The sync transport, the only code that touches the network: a `requests.Session` per client, explicit
+timeouts, bounded retries and redirects (rules in `wire.py`), and a bounded read of the body.
 
 A transport is anything with `send(WireRequest) -> WireResponse` and `close()`; tests and users may plug
 their own (a fake, a recording proxy) into `Client(transport=...)`.
+
+Messages are ours: host, port and path, never the query, a header or the text of a requests exception
+(which can hold the URL with an API key in its query, or a header value).
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import random
+import os
 import time
-from dataclasses import dataclass, field
-from typing import Mapping, Protocol
+from typing import Protocol
 
 import requests
+import requests.adapters
 
 from .errors import RequestTimeoutError, TransportError
+from .wire import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    MAX_REDIRECTS,
+    Attempts,
+    RetryPolicy,
+    WireRequest,
+    WireResponse,
+    describe_target,
+    follow,
+    is_redirect,
+)
 
 log = logging.getLogger("lago_dyn")
 
-#: (connect, read) seconds. Never "forever": a hung server must not hang the caller.
-DEFAULT_TIMEOUT = (5.0, 30.0)
-#: A response body larger than this is refused instead of read into memory (bytes).
-DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
-
-
-@dataclass(frozen=True)
-class WireRequest:
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    body: bytes | None = None
-    timeout: float | tuple[float, float] | None = None
-
-
-@dataclass(frozen=True)
-class WireResponse:
-    status: int
-    headers: Mapping[str, str]
-    content: bytes
-    reason: str = ""
-    elapsed: float = 0.0  # seconds, including retries
-
-    @property
-    def media_type(self) -> str:
-        return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+DEFAULT_POOL_MAXSIZE = 10
 
 
 class Transport(Protocol):
@@ -55,102 +43,83 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Which answers are retried, how often, and for how long in total.
-
-    Only idempotent methods are retried unless `retry_non_idempotent` is set: replaying a POST that the
-    server may have processed could create a second invoice. The wait doubles from `backoff` with full
-    jitter, or follows the server's `Retry-After`, and never exceeds `max_wait` per wait nor
-    `max_total` overall."""
-
-    retries: int = 2
-    statuses: frozenset[int] = frozenset({429, 502, 503, 504})
-    backoff: float = 0.5
-    max_wait: float = 10.0
-    max_total: float = 30.0
-    retry_non_idempotent: bool = False
-    retry_connection_errors: bool = True
-
-    def applies_to(self, method: str) -> bool:
-        return self.retries > 0 and (self.retry_non_idempotent or method in IDEMPOTENT_METHODS)
-
-    def wait(self, attempt: int, retry_after: str | None) -> float:
-        server_says = _retry_after_seconds(retry_after)
-        if server_says is not None:
-            return min(server_says, self.max_wait)
-        return random.uniform(0, min(self.backoff * (2**attempt), self.max_wait))
-
-
-NO_RETRIES = RetryPolicy(retries=0)
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-@dataclass
 class RequestsTransport:
-    """Sends with a `requests.Session` (connection reuse, the user's proxies and certificates)."""
+    """Sends with a `requests.Session` (connection reuse, the user's proxies and certificates).
 
-    session: requests.Session = field(default_factory=requests.Session)
-    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
-    verify: bool | str = True
-    #: Whether `close()` closes the session (not when the user supplied it).
-    owns_session: bool = True
+    A session copied into a forked child (gunicorn --preload, Celery prefork, multiprocessing) still holds
+    the parent's pooled sockets: two processes reading one socket get each other's answers. So the pools
+    are rebuilt, empty, the first time a child sends."""
+
+    def __init__(self, session: requests.Session | None = None, *, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+                 retry: RetryPolicy | None = None, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+                 verify: bool | str = True, pool_maxsize: int = DEFAULT_POOL_MAXSIZE):
+        self.owns_session = session is None
+        if session is None:
+            session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize)
+            session.mount("https://", adapter)
+            session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=pool_maxsize,
+                                                                   pool_maxsize=pool_maxsize))
+        self.session = session
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.max_response_bytes = max_response_bytes
+        self.verify = verify
+        self._pid = os.getpid()
 
     def send(self, request: WireRequest) -> WireResponse:
-        started = time.monotonic()
-        attempt = 0
-        retries = self.retry.applies_to(request.method)
+        if os.getpid() != self._pid:
+            self._forget_parent_connections()
+        attempts = Attempts(self.retry, request.method, deadline=None)
         while True:
             try:
                 response = self._send_once(request)
-            except TransportError as exc:
-                if retries and self.retry.retry_connection_errors and self._may_retry(attempt, started, 0.0) \
-                        and not isinstance(exc, RequestTimeoutError):
-                    delay = self.retry.wait(attempt, None)
-                    log.info("%s %s failed (%s); retrying in %.2f s", request.method, _path(request.url), exc, delay)
-                    time.sleep(delay)
-                    attempt += 1
-                    continue
+            except RequestTimeoutError:
                 raise
-            if retries and response.status in self.retry.statuses:
-                delay = self.retry.wait(attempt, response.headers.get("Retry-After"))
-                if self._may_retry(attempt, started, delay):
-                    log.info("%s %s -> %s; retry %d in %.2f s", request.method, _path(request.url),
-                             response.status, attempt + 1, delay)
-                    time.sleep(delay)
-                    attempt += 1
-                    continue
+            except TransportError as exc:
+                delay = attempts.retry_delay(None, None) if self.retry.retry_connection_errors else None
+                if delay is None:
+                    raise
+                log.info("%s %s failed (%s); retrying in %.2f s", request.method, request.path, exc, delay)
+                time.sleep(delay)
+                continue
+            if is_redirect(response):
+                request = self._redirected(request, response, attempts)
+                continue
+            delay = attempts.retry_delay(response.status, response.headers.get("Retry-After"))
+            if delay is not None:
+                log.info("%s %s -> %s; retry %d in %.2f s", request.method, request.path, response.status,
+                         attempts.attempt, delay)
+                time.sleep(delay)
+                continue
             return WireResponse(response.status, response.headers, response.content, response.reason,
-                                time.monotonic() - started)
+                                time.monotonic() - attempts.started)
 
-    def _may_retry(self, attempt: int, started: float, delay: float) -> bool:
-        return attempt < self.retry.retries and time.monotonic() - started + delay <= self.retry.max_total
+    def _redirected(self, request: WireRequest, response: WireResponse, attempts: Attempts) -> WireRequest:
+        attempts.redirects += 1
+        if attempts.redirects > MAX_REDIRECTS:
+            raise TransportError(f"{request.method} {request.path}: more than {MAX_REDIRECTS} redirects")
+        redirect = follow(request, response)
+        if redirect.request is None:
+            raise TransportError(f"{request.method} {request.path}: not following {redirect.refused}")
+        return redirect.request
 
     def _send_once(self, request: WireRequest) -> WireResponse:
         try:
             response = self.session.request(
                 request.method, request.url, headers=dict(request.headers), data=request.body,
-                timeout=request.timeout or self.timeout, stream=True, verify=self.verify,
+                timeout=request.timeout or self.timeout, stream=True, verify=self.verify, allow_redirects=False,
             )
         except requests.Timeout:
-            raise RequestTimeoutError(f"{request.method} {_path(request.url)}: no answer within the timeout") from None
+            raise RequestTimeoutError(f"{request.method} {request.path}: no answer from "
+                                      f"{describe_target(request.url)} within the timeout") from None
         except requests.RequestException as exc:
-            raise TransportError(f"{request.method} {_path(request.url)}: {type(exc).__name__}: {_reason(exc)}") from None
+            raise TransportError(f"{request.method} {request.path}: {_connection_problem(exc)} "
+                                 f"({describe_target(request.url)})") from None
+        except (UnicodeError, ValueError):
+            # http.client refuses header values it cannot encode; its message holds the value.
+            raise TransportError(f"{request.method} {request.path}: a header value cannot be sent "
+                                 "(not Latin-1, or contains a line break)") from None
         with response:
             content = self._read_bounded(request, response)
         return WireResponse(response.status_code, response.headers, content, response.reason or "")
@@ -158,31 +127,55 @@ class RequestsTransport:
     def _read_bounded(self, request: WireRequest, response: requests.Response) -> bytes:
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_response_bytes:
-            raise TransportError(f"{request.method} {_path(request.url)}: response of {int(declared):,} bytes "
+            raise TransportError(f"{request.method} {request.path}: response of {int(declared):,} bytes "
                                  f"is over the {self.max_response_bytes:,}-byte limit")
         chunks, total = [], 0
         try:
             for chunk in response.iter_content(chunk_size=65536):
                 total += len(chunk)
                 if total > self.max_response_bytes:
-                    raise TransportError(f"{request.method} {_path(request.url)}: response is over the "
+                    raise TransportError(f"{request.method} {request.path}: response is over the "
                                          f"{self.max_response_bytes:,}-byte limit")
                 chunks.append(chunk)
         except requests.RequestException as exc:
-            raise TransportError(f"{request.method} {_path(request.url)}: the connection broke while reading "
+            raise TransportError(f"{request.method} {request.path}: the connection broke while reading "
                                  f"the response ({type(exc).__name__})") from None
         return b"".join(chunks)
+
+    def _forget_parent_connections(self) -> None:
+        for adapter in self.session.adapters.values():
+            if isinstance(adapter, requests.adapters.HTTPAdapter):
+                adapter.__setstate__(adapter.__getstate__())  # a new, empty pool manager, same settings
+        self._pid = os.getpid()
 
     def close(self) -> None:
         if self.owns_session:
             self.session.close()
 
 
-def _path(url: str) -> str:
-    """The URL without its query string: query values may be personal data, so logs and errors omit it."""
-    return url.split("?", 1)[0]
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    return text if len(text) <= 200 else text[:199] + "…"
+def _connection_problem(exc: requests.RequestException) -> str:
+    """What went wrong, in plain words, from the exception's type and its chain (never its text)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+        if current is None and chain[-1].args and isinstance(chain[-1].args[0], BaseException):
+            current = chain[-1].args[0]
+        if current is None and hasattr(chain[-1], "reason") and isinstance(getattr(chain[-1], "reason"), BaseException):
+            current = getattr(chain[-1], "reason")
+    names = {type(item).__name__ for item in chain}
+    if isinstance(exc, requests.exceptions.SSLError) or any("SSL" in name for name in names):
+        return "TLS handshake failed (certificate or protocol)"
+    if "ConnectionRefusedError" in names:
+        return "connection refused"
+    if "NameResolutionError" in names or "gaierror" in names:
+        return "the host name could not be resolved (DNS)"
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                        requests.exceptions.MissingSchema)):
+        return "the URL is not a valid http(s) URL"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "ProtocolError" in names:
+        return "the connection broke (the server closed it or sent a malformed answer)"
+    if isinstance(exc, requests.ConnectionError):
+        return "could not connect (ConnectionError)"
+    return f"the request failed ({type(exc).__name__})"

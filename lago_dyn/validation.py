@@ -19,7 +19,6 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, Iterable
 
-from . import dialect
 from .errors import Violation
 from .spec import Spec
 
@@ -46,88 +45,78 @@ def render_location(prefix: str, path: Iterable[Any]) -> str:
 
 
 class SchemaValidators:
-    """Compiled validators for one spec, keyed by schema URI and direction."""
+    """Compiled validators for one spec, keyed by schema URI, direction and whether formats are checked.
+    One instance per `Spec` (`spec.validators`), shared by every client built on it."""
 
     def __init__(self, spec: Spec):
         self._spec = spec
+        self._dialect = spec.dialect
         self._lock = threading.Lock()
-        self._fast: dict[str, Callable[[Any], bool]] = {}
-        self._judges: dict[tuple[str, str], Any] = {}
+        self._fast: dict[tuple[str, bool], Callable[[Any], bool]] = {}
+        self._judges: dict[tuple[str, str, bool], Any] = {}
         self._fast_registry: Any = None
         self._judge_registry: Any = None
         #: How many validators were compiled; the thread-safety tests read it.
         self.compiled = 0
 
     def violations(self, schema_uri: str, instance: Any, location: str, direction: str,
-                   *, reveal_values: bool = True) -> list[Violation]:
-        """Every rule `instance` breaks, rendered for humans; [] when it is valid."""
-        is_valid = self._fast.get(schema_uri) or self._compile_fast(schema_uri)
+                   *, reveal_values: bool = True, formats: bool = False) -> list[Violation]:
+        """Every rule `instance` breaks, rendered for humans; [] when it is valid. With `formats`, string
+        formats (uuid, date-time, email, ...) and integer ranges (int32, int64) are rules too."""
+        is_valid = self._fast.get((schema_uri, formats)) or self._compile_fast(schema_uri, formats)
         if is_valid(instance):
             return []
-        return self._explain(schema_uri, instance, location, direction, reveal_values)
+        return self._explain(schema_uri, instance, location, direction, reveal_values, formats)
 
     # -- the fast check --------------------------------------------------------------------------------
 
-    def _compile_fast(self, schema_uri: str) -> Callable[[Any], bool]:
-        import jsonschema_rs
-
+    def _compile_fast(self, schema_uri: str, formats: bool) -> Callable[[Any], bool]:
+        key = (schema_uri, formats)
         with self._lock:
-            if schema_uri in self._fast:
-                return self._fast[schema_uri]
+            if key in self._fast:
+                return self._fast[key]
             if self._fast_registry is None:
-                draft = jsonschema_rs.Draft202012 if self._spec.version == "3.1" else jsonschema_rs.Draft4
-                self._fast_registry = jsonschema_rs.Registry(
-                    [(uri, self._as_json_schema(document)) for uri, document in self._spec.documents()], draft=draft
-                )
-            validator_class = (
-                jsonschema_rs.Draft202012Validator if self._spec.version == "3.1" else jsonschema_rs.Draft4Validator
-            )
-            compiled = validator_class({"$ref": schema_uri}, registry=self._fast_registry)
-            self.compiled += 1
-            self._fast[schema_uri] = is_valid = _tolerant(compiled.is_valid)
-            return is_valid
+                import jsonschema_rs
 
-    def _as_json_schema(self, document: Any) -> Any:
-        """3.0's `nullable` in JSON Schema terms for the fast check (3.1 documents already are)."""
-        if self._spec.version == "3.0" and dialect.has_nullable(document):
-            return dialect.without_nullable(document, copy_first=True)
-        return document
+                self._fast_registry = jsonschema_rs.Registry(
+                    [(uri, self._dialect.fast_document(document)) for uri, document in self._spec.documents()],
+                    draft=self._dialect.fast_registry_draft(),
+                )
+            compiled = self._dialect.fast_validator_class()(
+                {"$ref": schema_uri}, registry=self._fast_registry, validate_formats=formats
+            )
+            self.compiled += 1
+            self._fast[key] = is_valid = _tolerant(compiled.is_valid)
+            return is_valid
 
     # -- the judge -------------------------------------------------------------------------------------
 
-    def _judge(self, schema_uri: str, direction: str) -> Any:
-        key = (schema_uri, direction)
+    def _judge(self, schema_uri: str, direction: str, formats: bool) -> Any:
+        key = (schema_uri, direction, formats)
         with self._lock:
             judge = self._judges.get(key)
             if judge is None:
-                judge = self._judges[key] = self._judge_class(direction)(
-                    {"$ref": schema_uri}, registry=self._registry_for_judges()
+                checker = self._dialect.format_checker() if formats else None
+                judge = self._judges[key] = self._dialect.judge_class(direction)(
+                    {"$ref": schema_uri}, registry=self._registry_for_judges(), format_checker=checker
                 )
             return judge
-
-    def _judge_class(self, direction: str) -> Any:
-        import openapi_schema_validator as oas
-
-        if self._spec.version == "3.1":
-            return oas.OAS31Validator
-        return oas.OAS30WriteValidator if direction == WRITE else oas.OAS30ReadValidator
 
     def _registry_for_judges(self) -> Any:
         if self._judge_registry is None:
             from referencing import Registry, Resource
-            from referencing.jsonschema import DRAFT4, DRAFT202012
 
-            dialect = DRAFT202012 if self._spec.version == "3.1" else DRAFT4
+            specification = self._dialect.referencing_specification()
             self._judge_registry = Registry().with_resources(
-                (uri, Resource.from_contents(document, default_specification=dialect))
+                (uri, Resource.from_contents(document, default_specification=specification))
                 for uri, document in self._spec.documents()
             )
         return self._judge_registry
 
     def _explain(self, schema_uri: str, instance: Any, location: str, direction: str,
-                 reveal_values: bool) -> list[Violation]:
+                 reveal_values: bool, formats: bool) -> list[Violation]:
         found = []
-        for error in self._judge(schema_uri, direction).iter_errors(instance):
+        for error in self._judge(schema_uri, direction, formats).iter_errors(instance):
             while error.context:  # anyOf/oneOf: "no branch matched" says less than the closest branch
                 error = max(error.context, key=_closeness)
             found.append(_violation(error, location, reveal_values))

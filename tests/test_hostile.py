@@ -14,7 +14,7 @@ from hypothesis_jsonschema import from_schema
 import lago_dyn
 from conftest import API_KEY, shared_spec
 from lago_dyn.testing import LocalLago
-from lago_dyn.transport import WireResponse
+from lago_dyn.wire import WireResponse
 
 
 class NoNetwork:
@@ -52,7 +52,7 @@ def body_operations():
 def test_generated_bodies_pass_and_mutated_ones_are_refused(big_spec, name):
     operation = big_spec.operations[name]
     client = lago_dyn.Client(big_spec, base_url="http://127.0.0.1:9", transport=NoNetwork())
-    validators = client._validators
+    validators = client.spec.validators
     schema = {"allOf": [big_spec.node_at(operation.body.schema_uri)], "components": big_spec.root["components"]}
     samples = []
 
@@ -102,12 +102,12 @@ def _enum_field(spec, operation, body):
 
 
 def _arguments(spec, operation, client, body):
-    from lago_dyn.testing import example
+    from lago_dyn.examples import example
     arguments = {p.python_name: example(spec, p.schema) for p in operation.parameters if p.required}
     for parameter in operation.parameters:
         if parameter.required and parameter.schema_uri:
             value = arguments[parameter.python_name]
-            if client._validators.violations(parameter.schema_uri, value, "x", "write"):
+            if client.spec.validators.violations(parameter.schema_uri, value, "x", "write"):
                 arguments[parameter.python_name] = example(spec, parameter.schema, use_examples=False)
     arguments[operation.body.python_name] = body
     return arguments
@@ -193,7 +193,7 @@ def test_operation_ids_that_are_keywords_or_dunders_get_safe_names():
     assert sorted(client.operations) == ["class_", "getattr", "import_", "init", "operation_0day"]
     assert type(client).__init__ is lago_dyn.Client.__init__ and client.__class__ is lago_dyn.Client
     client.class_()
-    assert client._transport.sent[-1].url == "http://127.0.0.1:9/p1"
+    assert client.transport.sent[-1].url == "http://127.0.0.1:9/p1"
 
 
 # -- 3. hostile values ---------------------------------------------------------------------------------
@@ -319,21 +319,22 @@ def test_the_token_is_not_forwarded_to_another_host_on_redirect(lago, default_sp
 
 
 def test_tls_verification_is_on_by_default(default_spec):
-    assert lago_dyn.Client(default_spec)._transport.verify is True
+    assert lago_dyn.Client(default_spec).transport.verify is True
 
 
 def test_the_token_never_appears_in_warnings(lago, default_spec, recwarn, caplog):
     lago.reply("find_customer", body={"customer": {"external_id": API_KEY[:3]}})
     client = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY, response_validation="warn")
     client.find_customer("c-1")
-    texts = [str(w.message) for w in recwarn] + [caplog.text, repr(client), repr(client._transport)]
+    texts = [str(w.message) for w in recwarn] + [caplog.text, repr(client), repr(client.transport)]
     assert all(API_KEY not in text for text in texts)
 
 
 # -- 6. threads ----------------------------------------------------------------------------------------
 
-def test_one_client_shared_by_8_threads_making_1000_calls(lago, default_spec):
-    client = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY)
+def test_one_client_shared_by_8_threads_making_1000_calls(lago):
+    spec = lago_dyn.load_spec(cache_dir=False)  # its own, so the compile count is this test's alone
+    client = lago_dyn.Client(spec, base_url=lago.base_url, api_key=API_KEY)
     mismatches, errors = [], []
 
     def worker(thread):
@@ -356,7 +357,8 @@ def test_one_client_shared_by_8_threads_making_1000_calls(lago, default_spec):
         thread.join(120)
     assert errors == [] and mismatches == []
     assert len(lago.requests) == 1000
-    single = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY)
+    assert spec.validators.compiled == 4  # 2 operations x (arguments, answer): no schema compiled twice
+    single = lago_dyn.Client(spec, base_url=lago.base_url, api_key=API_KEY)
     single.create_customer({"customer": {"external_id": "one"}})
     single.find_customer("one")
-    assert client._validators.compiled == single._validators.compiled == 4  # no schema compiled twice
+    assert spec.validators.compiled == 4  # a second client on the same Spec compiles nothing

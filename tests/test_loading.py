@@ -122,7 +122,7 @@ def test_refs_to_files_beside_the_spec_resolve(tmp_path):
     spec = minimal_spec({"$ref": "schemas.yaml#/Thing"})
     (tmp_path / "api.yaml").write_text(yaml.safe_dump(spec))
     client = lago_dyn.Client(tmp_path / "api.yaml", base_url="http://127.0.0.1:9")
-    validators = client._validators
+    validators = client.spec.validators
     uri = client.spec.operations["get_thing"].responses["200"].content["application/json"]
     assert validators.violations(uri, {"id": "1"}, "body", "read") == []
     [problem] = validators.violations(uri, {}, "body", "read")
@@ -133,7 +133,7 @@ def test_recursive_schemas_validate():
     spec = minimal_spec({"type": "object", "properties": {"name": {"type": "string"},
                                                           "children": {"type": "array", "items": {"$ref": "#/components/schemas/Thing"}}}})
     spec_obj = lago_dyn.load_spec(spec)
-    validators = lago_dyn.Client(spec_obj, base_url="http://127.0.0.1:9")._validators
+    validators = lago_dyn.Client(spec_obj, base_url="http://127.0.0.1:9").spec.validators
     uri = spec_obj.operations["get_thing"].responses["200"].content["application/json"]
     tree = {"name": "a", "children": [{"name": "b", "children": [{"name": 3}]}]}
     [problem] = validators.violations(uri, tree, "body", "read")
@@ -211,7 +211,7 @@ def test_openapi_30_nullable_is_honoured():
     spec = minimal_spec({"type": "object", "properties": {"name": {"type": "string", "nullable": True}}},
                         version="3.0.3")
     loaded = lago_dyn.load_spec(spec)
-    validators = lago_dyn.Client(loaded, base_url="http://127.0.0.1:9")._validators
+    validators = lago_dyn.Client(loaded, base_url="http://127.0.0.1:9").spec.validators
     uri = loaded.operations["get_thing"].responses["200"].content["application/json"]
     assert validators.violations(uri, {"name": None}, "body", "read") == []
     assert validators.violations(uri, {"name": 1}, "body", "read")[0].rule == "type"
@@ -221,6 +221,6 @@ def test_nullable_left_in_a_31_spec_is_honoured_without_touching_the_callers_dic
     spec = minimal_spec({"type": "object", "properties": {"name": {"type": "string", "nullable": True}}})
     loaded = lago_dyn.load_spec(spec)
     assert spec["components"]["schemas"]["Thing"]["properties"]["name"]["nullable"] is True
-    validators = lago_dyn.Client(loaded, base_url="http://127.0.0.1:9")._validators
+    validators = lago_dyn.Client(loaded, base_url="http://127.0.0.1:9").spec.validators
     uri = loaded.operations["get_thing"].responses["200"].content["application/json"]
     assert validators.violations(uri, {"name": None}, "body", "read") == []

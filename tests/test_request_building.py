@@ -4,7 +4,7 @@ hostile path values that must stay inside their segment."""
 import pytest
 
 import lago_dyn
-from lago_dyn.transport import WireResponse
+from lago_dyn.wire import WireResponse
 
 
 class RecordingTransport:

@@ -14,7 +14,7 @@ from conftest import API_KEY
 def test_connections_are_reused(client, lago):
     for _ in range(3):
         client.find_all_customers()
-    session = client._transport.session
+    session = client.transport.session
     pools = session.get_adapter(lago.base_url).poolmanager.pools
     assert len(pools.keys()) == 1
 
@@ -48,13 +48,13 @@ def test_a_silent_server_times_out(default_spec):
 def test_refused_connection_is_a_transport_error(default_spec):
     client = lago_dyn.Client(default_spec, base_url="http://127.0.0.1:9", api_key=API_KEY,
                              retry=lago_dyn.RetryPolicy(retries=0))
-    with pytest.raises(lago_dyn.TransportError, match="ConnectionError"):
+    with pytest.raises(lago_dyn.TransportError, match=r"connection refused \(127\.0\.0\.1:9\)"):
         client.find_all_customers()
 
 
 def test_context_manager_closes_the_session(lago, default_spec):
     with lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY) as client:
         client.find_all_customers()
-        adapter = client._transport.session.get_adapter(lago.base_url)
+        adapter = client.transport.session.get_adapter(lago.base_url)
         assert adapter.poolmanager.pools.keys()
     assert not adapter.poolmanager.pools.keys()

@@ -134,9 +134,9 @@ def test_invalid_mode_is_refused(default_spec):
 def test_validators_are_compiled_once_per_schema(client, lago):
     for index in range(5):
         client.create_customer({"customer": {"external_id": f"c-{index}"}})
-    compiled = client._validators.compiled
+    compiled = client.spec.validators.compiled
     client.create_customer({"customer": {"external_id": "c-again"}})
-    assert client._validators.compiled == compiled
+    assert client.spec.validators.compiled == compiled
 
 
 def test_webhook_payloads_are_checked():

@@ -18,9 +18,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from ..client import load_spec
 from ..errors import Violation
 from ..loader import SpecSource
-from ..responses import is_json
+from .. import params
+from ..codecs import is_json
 from ..spec import Operation, Parameter, Spec
-from ..validation import READ, WRITE, SchemaValidators
+from ..validation import READ, WRITE
 from .customers import CustomerStore
 from ..examples import example
 
@@ -75,7 +76,7 @@ class LocalLago:
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
         self.require_auth = require_auth
         self.requests: list[RecordedRequest] = []
-        self._validators = SchemaValidators(self.spec)
+        self._validators = self.spec.validators
         self._replies: dict[str, list[Reply]] = {}
         self._lock = threading.Lock()
         self._routes = _routes(self.spec)
@@ -204,13 +205,13 @@ class LocalLago:
         arguments: dict[str, Any] = {}
         problems: list[Violation] = []
         for parameter in operation.parameters:
-            raw = _raw_value(parameter, path_values, pairs, lowered)
+            raw = _raw_value(self.spec, parameter, path_values, pairs, lowered)
             where = f"{parameter.location}.{parameter.name}"
             if raw is None:
                 if parameter.required:
                     problems.append(Violation(where, "required", "required parameter is missing", "nothing"))
                 continue
-            value = _typed(parameter, raw)
+            value = _typed(self.spec, parameter, raw)
             arguments[parameter.python_name] = value
             if parameter.schema_uri:
                 problems += self._validators.violations(parameter.schema_uri, value, where, WRITE)
@@ -297,41 +298,32 @@ def _routes(spec: Spec) -> list[_Route]:
     return routes
 
 
-def _raw_value(parameter: Parameter, path_values: dict[str, str], pairs: list[tuple[str, str]],
+def _raw_value(spec: Spec, parameter: Parameter, path_values: dict[str, str], pairs: list[tuple[str, str]],
                headers: dict[str, str]) -> Any:
+    """A parameter's value read back by the same style table the client serializes with (params.py)."""
     name = parameter.name
+    kind = _kind(spec, parameter)
     if parameter.location == "path":
-        return path_values.get(name)
+        text = path_values.get(name)
+        return None if text is None else params.parse_simple(text, parameter.style, parameter.explode, kind, name)
     if parameter.location == "header":
-        return headers.get(name.lower())
+        text = headers.get(name.lower())
+        return None if text is None else params.parse_simple(text, "simple", parameter.explode, kind)
     if parameter.location == "cookie":
         cookies = dict(part.strip().split("=", 1) for part in headers.get("cookie", "").split(";") if "=" in part)
-        return cookies.get(name)
-    if parameter.style == "deepObject":
-        prefix = name + "["
-        found = {key[len(prefix):-1]: value for key, value in pairs if key.startswith(prefix) and key.endswith("]")}
-        return found or None
-    values = [value for key, value in pairs if key == name]
-    if not values:
-        return None
-    kind = _kind(parameter.schema)
-    if kind == "array":
-        if parameter.explode and parameter.style == "form":
-            return values
-        separator = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(parameter.style, ",")
-        return values[-1].split(separator)
-    return values[-1]
+        text = cookies.get(name)
+        return None if text is None else params.parse_simple(text, "form", False, kind, name)
+    properties = (parameter.schema.get("properties") or {}) if kind == "object" else ()
+    return params.parse_query(name, pairs, parameter.style, parameter.explode, kind, properties)
 
 
-def _kind(schema: dict[str, Any]) -> str | None:
-    declared = schema.get("type")
-    if isinstance(declared, list):
-        return next((t for t in declared if t != "null"), None)
-    return declared
+def _kind(spec: Spec, parameter: Parameter) -> str | None:
+    types = [t for t in spec.schema_types(parameter.schema, parameter.schema_uri) if t != "null"]
+    return "array" if "array" in types else "object" if "object" in types else (types[0] if types else None)
 
 
-def _typed(parameter: Parameter, raw: Any) -> Any:
-    """Query and path values arrive as text: give them the type their schema asks for."""
+def _typed(spec: Spec, parameter: Parameter, raw: Any) -> Any:
+    """Query and path values arrive as text: give them the type their schema allows (any branch of it)."""
     if parameter.media_type is not None:
         try:
             return json.loads(raw)
@@ -340,21 +332,10 @@ def _typed(parameter: Parameter, raw: Any) -> Any:
     schema = parameter.schema
     if isinstance(raw, list):
         items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
-        return [_coerce(_kind(items), value) for value in raw]
+        item_types = spec.schema_types(items, parameter.schema_uri)
+        return [params.coerce(value, item_types) for value in raw]
     if isinstance(raw, dict):
-        return raw
-    return _coerce(_kind(schema), raw)
-
-
-def _coerce(kind: str | None, text: str) -> Any:
-    try:
-        if kind == "integer":
-            return int(text)
-        if kind == "number":
-            return float(text)
-    except ValueError:
-        return text
-    if kind == "boolean" and text in ("true", "false"):
-        return text == "true"
-    return text
-
+        properties = schema.get("properties") or {}
+        return {key: params.coerce(value, spec.schema_types(properties.get(key) or {}, parameter.schema_uri))
+                for key, value in raw.items()}
+    return params.coerce(raw, spec.schema_types(schema, parameter.schema_uri))

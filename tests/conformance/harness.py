@@ -23,7 +23,7 @@ import requests
 
 import lago_dyn
 from lago_dyn.spec import Operation, Spec
-from lago_dyn.testing import example
+from lago_dyn.examples import example
 
 ROOT = Path(__file__).resolve().parents[2]
 PRISM = ROOT / "tools" / "prism" / "node_modules" / ".bin" / "prism"
@@ -137,7 +137,7 @@ def run(spec_path: Path, base_url: str) -> Report:
                              retry=lago_dyn.RetryPolicy(retries=0))
     report = Report(spec_path.name)
     for name, function in sorted(client.operations.items()):
-        arguments = arguments_for(spec, spec.operations[name], client._validators)
+        arguments = arguments_for(spec, spec.operations[name], client.spec.validators)
         try:
             function(**arguments)
             report.outcomes.append(Outcome(name, True, True))

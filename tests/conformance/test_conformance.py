@@ -14,7 +14,7 @@ from referencing.jsonschema import DRAFT202012
 import lago_dyn
 from conftest import API_KEY, shared_spec
 from harness import TABLES, prism, prism_missing_reason, run
-from lago_dyn import dialect
+from lago_dyn import dialects
 
 DEFECTS = yaml.safe_load((Path(__file__).with_name("upstream_defects.yaml")).read_text())
 
@@ -37,7 +37,7 @@ def explaining_defect(spec_name, violation):
 def independently_invalid(spec, outcome):
     """The answer is invalid for plain jsonschema too (not only for lago_dyn): a check that the defect
     is the spec's, not our validator's."""
-    documents = [(uri, dialect.without_nullable(doc, copy_first=True)) for uri, doc in spec.documents()]
+    documents = [(uri, dialects.without_nullable(doc, copy_first=True)) for uri, doc in spec.documents()]
     registry = referencing.Registry().with_resources(
         (uri, referencing.Resource.from_contents(doc, default_specification=DRAFT202012)) for uri, doc in documents)
     validator = jsonschema.Draft202012Validator({"$ref": outcome.schema_uri}, registry=registry)

@@ -1,0 +1,337 @@
+"""Credentials, one provider per security scheme type (http basic/bearer/other, apiKey in header, query or
+cookie, oauth2, openIdConnect), chosen by the operation's security requirements.
+
+Credentials are given by scheme name: `Client(spec, auth={"bearerAuth": "token", "basic": ("user", "pw"),
+"cookieKey": "k", "oauth": OAuth2ClientCredentials(client_id, client_secret)})`; `api_key=` fills every
+scheme that takes one secret string. A provider marks the header, query parameter or cookie it fills as
+secret, so the request's repr and every message redact it by construction.
+
+A call whose requirements none of the configured credentials can meet raises `MissingCredentialsError`
+before anything is sent, unless the operation allows anonymous access (an empty requirement `{}`).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence, Union
+from urllib.parse import quote
+
+from .errors import AuthenticationError, MissingCredentialsError
+from .wire import WireRequest, WireResponse
+
+#: A token: the string itself, or a callable returning it (called on every request: it may refresh).
+Token = Union[str, Callable[[], str]]
+Credential = Union[str, Callable[[], str], tuple, "OAuth2ClientCredentials"]
+
+
+class Secret:
+    """A credential value whose repr never shows it (a str subclass would leak through f-strings)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('<redacted>')"
+
+    __str__ = __repr__
+
+
+def check_credential_text(value: str, where: str) -> None:
+    """A credential goes into a header or URL as it is: refuse what HTTP cannot carry, without echoing it."""
+    if any(character in value for character in "\r\n\0"):
+        raise ValueError(f"the credential for {where} contains a line break or NUL (read from a file? strip it)")
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(f"the credential for {where} has characters an HTTP header cannot carry "
+                         "(outside Latin-1)") from None
+
+
+@dataclass
+class Applied:
+    """What providers add to a request: headers, query pairs (encoded), cookies, and which are secret."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+    query: list[str] = field(default_factory=list)
+    cookies: list[str] = field(default_factory=list)
+    secret_headers: set[str] = field(default_factory=set)
+    secret_query: set[str] = field(default_factory=set)
+
+
+class Provider:
+    """Fills one security scheme into a request."""
+
+    scheme_name: str
+
+    def apply(self, applied: Applied) -> None:
+        raise NotImplementedError
+
+
+def _token_text(token: Token, scheme_name: str) -> str:
+    text = token() if callable(token) else token
+    if not isinstance(text, str):
+        raise AuthenticationError(f"the token source for {scheme_name!r} returned {type(text).__name__}, not str")
+    check_credential_text(text, scheme_name)
+    return text
+
+
+@dataclass
+class HttpAuthorization(Provider):
+    """`Authorization: <Scheme> <token>`: bearer (and oauth2/openIdConnect tokens), or any other http scheme."""
+
+    scheme_name: str
+    auth_scheme: str
+    token: Token = field(repr=False)
+
+    def apply(self, applied: Applied) -> None:
+        applied.headers["Authorization"] = f"{self.auth_scheme} {_token_text(self.token, self.scheme_name)}"
+        applied.secret_headers.add("authorization")
+
+
+@dataclass
+class HttpBasic(Provider):
+    scheme_name: str
+    username: str = field(repr=False)
+    password: str = field(repr=False)
+
+    def apply(self, applied: Applied) -> None:
+        pair = f"{self.username}:{self.password}".encode("utf-8")
+        applied.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        applied.secret_headers.add("authorization")
+
+
+@dataclass
+class ApiKey(Provider):
+    scheme_name: str
+    name: str
+    location: str  # header, query or cookie
+    token: Token = field(repr=False)
+
+    def apply(self, applied: Applied) -> None:
+        value = _token_text(self.token, self.scheme_name)
+        if self.location == "header":
+            applied.headers[self.name] = value
+            applied.secret_headers.add(self.name.lower())
+        elif self.location == "query":
+            applied.query.append(f"{quote(self.name, safe='[]')}={quote(value, safe='')}")
+            applied.secret_query.add(self.name)
+        else:
+            applied.cookies.append(f"{self.name}={quote(value, safe='')}")
+            applied.secret_headers.add("cookie")
+
+
+class OAuth2ClientCredentials:
+    """An OAuth2 client-credentials grant (RFC 6749 §4.4): a token fetched from the scheme's `tokenUrl`
+    through the client's own transport, cached, and fetched again shortly before it expires.
+
+    The client authenticates to the token endpoint with HTTP Basic (RFC 6749 §2.3.1), or with the
+    credentials in the form body when `send_credentials_in_body=True`."""
+
+    #: A token is renewed this many seconds before the expiry the server announced.
+    REFRESH_MARGIN = 30.0
+
+    def __init__(self, client_id: str, client_secret: str, *, scopes: Sequence[str] | None = None,
+                 token_url: str | None = None, send_credentials_in_body: bool = False):
+        check_credential_text(client_id, "client_id")
+        check_credential_text(client_secret, "client_secret")
+        self.client_id = client_id
+        self._secret = Secret(client_secret)
+        self.scopes = list(scopes) if scopes is not None else None
+        self.token_url = token_url
+        self.send_credentials_in_body = send_credentials_in_body
+        self._token: Secret | None = None
+        self._expires_at = 0.0
+        self._lock = threading.Lock()
+        #: How many tokens were fetched (tests and metrics read it).
+        self.fetches = 0
+
+    def __repr__(self) -> str:
+        return f"OAuth2ClientCredentials(client_id={self.client_id!r}, scopes={self.scopes!r})"
+
+    def needs_token(self) -> bool:
+        return self._token is None or time.monotonic() >= self._expires_at
+
+    def token_request(self, token_url: str, scopes: Sequence[str]) -> WireRequest:
+        form = {"grant_type": "client_credentials"}
+        wanted = self.scopes if self.scopes is not None else list(scopes)
+        if wanted:
+            form["scope"] = " ".join(wanted)
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+        secret_headers = frozenset()
+        if self.send_credentials_in_body:
+            form.update(client_id=self.client_id, client_secret=self._secret.reveal())
+        else:
+            pair = f"{quote(self.client_id, safe='')}:{quote(self._secret.reveal(), safe='')}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+            secret_headers = frozenset({"authorization"})
+        body = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in form.items()).encode()
+        return WireRequest("POST", self.token_url or token_url, headers, body, secret_headers=secret_headers)
+
+    def accept(self, response: WireResponse) -> None:
+        """Keep the token from the endpoint's answer; an error names the status, never the body's secrets."""
+        import json
+
+        if response.status != 200:
+            raise AuthenticationError(f"the token endpoint answered HTTP {response.status}")
+        try:
+            answer = json.loads(response.content)
+            token = answer["access_token"]
+        except (ValueError, KeyError, TypeError):
+            raise AuthenticationError("the token endpoint's answer has no access_token") from None
+        if not isinstance(token, str):
+            raise AuthenticationError("the token endpoint's access_token is not a string")
+        check_credential_text(token, "the fetched access token")
+        lifetime = answer.get("expires_in")
+        lifetime = float(lifetime) if isinstance(lifetime, (int, float)) and lifetime > 0 else 3600.0
+        self._token = Secret(token)
+        self._expires_at = time.monotonic() + max(lifetime - self.REFRESH_MARGIN, lifetime / 2)
+        self.fetches += 1
+
+    def ensure(self, token_url: str, scopes: Sequence[str], send: Callable[[WireRequest], WireResponse]) -> None:
+        """Fetch a token when there is none or it is about to expire (one fetch at a time per credential)."""
+        if not self.needs_token():
+            return
+        with self._lock:
+            if self.needs_token():
+                self.accept(send(self.token_request(token_url, scopes)))
+
+    def current(self) -> str:
+        if self._token is None:
+            raise AuthenticationError("no OAuth2 token was fetched yet")
+        return self._token.reveal()
+
+
+@dataclass(frozen=True)
+class TokenFetch:
+    """A token the call needs first: the facade sends `credential.token_request(...)` through its transport."""
+
+    credential: OAuth2ClientCredentials
+    token_url: str
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How an operation is authenticated: the providers of the first requirement the configured credentials
+    meet (empty for anonymous access), and the token fetches that must happen before it."""
+
+    providers: tuple[Provider, ...]
+    fetches: tuple[TokenFetch, ...] = ()
+
+
+class Credentials:
+    """The credentials a client was given, matched to the spec's security schemes."""
+
+    def __init__(self, schemes: Mapping[str, Mapping[str, Any]], auth: Mapping[str, Credential] | None,
+                 api_key: str | None, api_key_source: str = "api_key="):
+        self._schemes = schemes
+        self._given: dict[str, Any] = {}
+        self._api_key_source = api_key_source
+        for name, credential in (auth or {}).items():
+            if name not in schemes:
+                known = ", ".join(schemes) or "none"
+                raise ValueError(f"auth names the security scheme {name!r}, which the spec does not define "
+                                 f"(its schemes: {known})")
+            if isinstance(credential, str):
+                check_credential_text(credential, name)
+            self._given[name] = credential
+        if api_key is not None:
+            check_credential_text(api_key, api_key_source)
+            for name, scheme in schemes.items():
+                if name not in self._given and _takes_one_secret(scheme):
+                    self._given[name] = api_key
+        self._plans: dict[Any, Plan | Exception] = {}
+
+    def plan(self, operation_label: str, security: list[dict[str, list[str]]] | None) -> Plan:
+        key = operation_label
+        plan = self._plans.get(key)
+        if plan is None:
+            try:
+                plan = self._plan(operation_label, security)
+            except MissingCredentialsError as error:
+                plan = error
+            self._plans[key] = plan
+        if isinstance(plan, Exception):
+            raise MissingCredentialsError(*plan.args)
+        return plan
+
+    def _plan(self, label: str, security: list[dict[str, list[str]]] | None) -> Plan:
+        if not security:
+            return Plan(())
+        wanted: list[str] = []
+        for requirement in security:
+            requirement = requirement or {}
+            if not requirement:
+                return Plan(())  # anonymous access is allowed
+            providers, fetches = [], []
+            for name, scopes in requirement.items():
+                made = self._provider(name, list(scopes or ()))
+                if made is None:
+                    break
+                providers.append(made[0])
+                if made[1] is not None:
+                    fetches.append(made[1])
+            else:
+                return Plan(tuple(providers), tuple(fetches))
+            wanted.append(" + ".join(f"{name} ({_kind(self._schemes.get(name))})" for name in requirement))
+        hint = f"pass {self._api_key_source}, or auth={{scheme name: credential}}"
+        raise MissingCredentialsError(f"{label}: no credentials for its security requirements; it accepts "
+                                      f"{' or '.join(wanted)}; {hint}")
+
+    def _provider(self, name: str, scopes: list[str]) -> tuple[Provider, TokenFetch | None] | None:
+        scheme = self._schemes.get(name)
+        credential = self._given.get(name)
+        if scheme is None or credential is None:
+            return None
+        kind = scheme.get("type")
+        if kind == "http":
+            http_scheme = str(scheme.get("scheme", "")).lower()
+            if http_scheme == "basic":
+                if isinstance(credential, tuple) and len(credential) == 2:
+                    return HttpBasic(name, str(credential[0]), str(credential[1])), None
+                return None
+            if isinstance(credential, (str,)) or callable(credential):
+                label = "Bearer" if http_scheme == "bearer" else str(scheme.get("scheme"))
+                return HttpAuthorization(name, label, credential), None
+            return None
+        if kind == "apiKey" and scheme.get("in") in ("header", "query", "cookie") and scheme.get("name"):
+            if isinstance(credential, str) or (callable(credential) and not isinstance(credential, OAuth2ClientCredentials)):
+                return ApiKey(name, str(scheme["name"]), str(scheme["in"]), credential), None
+            return None
+        if kind in ("oauth2", "openIdConnect"):
+            if isinstance(credential, OAuth2ClientCredentials):
+                flow = ((scheme.get("flows") or {}).get("clientCredentials") or {})
+                token_url = credential.token_url or flow.get("tokenUrl")
+                if not token_url:
+                    return None
+                fetch = TokenFetch(credential, str(token_url), tuple(scopes))
+                return HttpAuthorization(name, "Bearer", credential.current), fetch
+            if isinstance(credential, str) or callable(credential):
+                return HttpAuthorization(name, "Bearer", credential), None
+        return None
+
+
+def _takes_one_secret(scheme: Mapping[str, Any]) -> bool:
+    kind = scheme.get("type")
+    if kind == "http":
+        return str(scheme.get("scheme", "")).lower() != "basic"
+    return kind in ("apiKey", "oauth2", "openIdConnect")
+
+
+def _kind(scheme: Mapping[str, Any] | None) -> str:
+    if not scheme:
+        return "undefined scheme"
+    kind = str(scheme.get("type"))
+    if kind == "http":
+        return f"http {scheme.get('scheme', '')}".strip()
+    if kind == "apiKey":
+        return f"apiKey in {scheme.get('in')}"
+    return kind

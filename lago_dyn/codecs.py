@@ -1,0 +1,289 @@
+"""Request and response bodies by media type: JSON (and every `+json`), form-urlencoded, multipart, text and
+binary. Each codec turns the caller's value into bytes and into the data validation sees, and answers back
+into Python values.
+
+Form and multipart bodies follow the Encoding Object of OpenAPI 3.0/3.1 (`style`, `explode`,
+`allowReserved`, `contentType`, `headers`): form properties through the same style table as query
+parameters (`params.py`), multipart properties as parts whose content type defaults by the property's
+schema (a primitive as text/plain, an object or array as application/json, binary data as
+application/octet-stream). Files are `bytes`, a binary file object, or `(filename, content[,
+content_type[, headers]])`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import decimal
+import enum
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+from urllib.parse import quote
+
+from . import params
+from .errors import Violation
+from .models import parse_json
+from .wire import media_type_of
+
+#: Property schema lookup for form and multipart bodies: name -> (JSON types, format) of its schema.
+PropertyTypes = Callable[[str], "tuple[tuple[str, ...], str | None]"]
+
+
+class BodyError(Exception):
+    """A value a codec cannot encode; carries the violation to report (internal to the pipeline)."""
+
+    def __init__(self, violation: Violation):
+        super().__init__(violation.message)
+        self.violation = violation
+
+
+@dataclass(frozen=True)
+class Encoded:
+    content: bytes
+    content_type: str
+    #: The body as validation sees it: JSON data (files stand as empty strings: `format: binary`).
+    data: Any
+    validate: bool = True
+
+
+def is_json(media_type: str) -> bool:
+    media_type = media_type_of(media_type)
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def is_form(media_type: str) -> bool:
+    return media_type_of(media_type) == "application/x-www-form-urlencoded"
+
+
+def is_multipart(media_type: str) -> bool:
+    return media_type_of(media_type).startswith("multipart/")
+
+
+def is_text(media_type: str) -> bool:
+    return media_type_of(media_type).startswith("text/")
+
+
+# -- Python values as JSON data --------------------------------------------------------------------------
+
+
+def json_default(value: Any) -> Any:
+    """Python values with one obvious JSON form: dates and times (ISO 8601), UUIDs, enums, sets, Decimals
+    (a number when it is exact as one, else its digits as a string), dataclasses, and objects that offer
+    `to_dict()` or pydantic's `model_dump()`."""
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, decimal.Decimal):
+        if value == value.to_integral_value():
+            return int(value)
+        as_float = float(value)
+        return as_float if decimal.Decimal(repr(as_float)) == value else str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    for method in ("to_dict", "model_dump"):
+        if callable(getattr(value, method, None)):
+            return getattr(value, method)()
+    raise TypeError(type(value).__name__)
+
+
+def to_json_text(value: Any, location: str = "body") -> tuple[str, bool]:
+    """Compact JSON text for a value, and whether anything had to be converted on the way."""
+    converted = []
+
+    def default(item: Any) -> Any:
+        converted.append(True)
+        return json_default(item)
+
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=default)
+        text.encode("utf-8")
+    except TypeError as exc:
+        raise BodyError(Violation(location, "json", f"a value of type {exc} is not JSON data", str(exc))) from None
+    except RecursionError:
+        raise BodyError(Violation(location, "json", "nested too deeply to be sent as JSON", "object")) from None
+    except UnicodeEncodeError:
+        raise BodyError(Violation(location, "json", "a string holds a lone surrogate, which UTF-8 cannot carry",
+                                  "string")) from None
+    except ValueError:
+        raise BodyError(Violation(location, "json", "NaN, infinity or an integer too long for JSON",
+                                  "number")) from None
+    return text, bool(converted)
+
+
+def to_json_data(value: Any, location: str = "body") -> Any:
+    """The value as plain JSON data (what the server will receive, and what validation sees)."""
+    text, converted = to_json_text(value, location)
+    return json.loads(text) if converted else value
+
+
+# -- request bodies -------------------------------------------------------------------------------------
+
+
+def encode(value: Any, media_type: str, encoding: Mapping[str, Any], property_types: PropertyTypes) -> Encoded:
+    """The body for a declared media type. Raises BodyError for a value that type cannot carry."""
+    if is_json(media_type):
+        text, converted = to_json_text(value)
+        return Encoded(text.encode("utf-8"), media_type, json.loads(text) if converted else value)
+    if is_form(media_type):
+        return _encode_form(value, media_type, encoding)
+    if is_multipart(media_type):
+        return _encode_multipart(value, media_type, encoding, property_types)
+    if isinstance(value, str):
+        try:
+            return Encoded(value.encode("utf-8"), media_type, value, validate=is_text(media_type))
+        except UnicodeEncodeError:
+            raise BodyError(Violation("body", "text", "the text holds a lone surrogate", "string")) from None
+    content = _file_content(value)
+    if content is None:
+        raise BodyError(Violation("body", "media-type", f"a {media_type} body is sent as given: pass str, bytes "
+                                  "or a binary file object", type(value).__name__))
+    return Encoded(content, media_type, None, validate=False)
+
+
+def _require_mapping(value: Any, media_type: str) -> Mapping[str, Any]:
+    value = to_json_data(value) if not isinstance(value, Mapping) and hasattr(value, "__dict__") else value
+    if not isinstance(value, Mapping):
+        raise BodyError(Violation("body", "type", f"a {media_type} body is an object of fields",
+                                  type(value).__name__))
+    return value
+
+
+def _encode_form(value: Any, media_type: str, encoding: Mapping[str, Any]) -> Encoded:
+    fields = _require_mapping(value, media_type)
+    fragments = []
+    for name, item in fields.items():
+        if item is None:
+            continue
+        rules = encoding.get(name) or {}
+        if "contentType" in rules and not {"style", "explode", "allowReserved"} & set(rules):
+            # Serialized by its own media type, then percent-encoded as one value (OAS 3.1.1 §4.8.15).
+            text = to_json_text(item, f"body.{name}")[0] if is_json(rules["contentType"]) else params.scalar_text(item)
+            fragments.append(f"{quote(str(name), safe='')}={quote(text, safe='')}")
+            continue
+        style = rules.get("style", "form")
+        explode = rules.get("explode", style == "form")
+        item = to_json_data(item, f"body.{name}")
+        fragments.append(params.serialize(str(name), item, style, explode,
+                                          encode=params.encoder(bool(rules.get("allowReserved")))))
+    data = to_json_data(dict(fields))
+    return Encoded("&".join(fragment for fragment in fragments if fragment).encode("ascii"), media_type, data)
+
+
+def _encode_multipart(value: Any, media_type: str, encoding: Mapping[str, Any],
+                      property_types: PropertyTypes) -> Encoded:
+    from urllib3.fields import RequestField
+    from urllib3.filepost import encode_multipart_formdata
+
+    fields = _require_mapping(value, media_type)
+    parts: list[RequestField] = []
+    data: dict[str, Any] = {}
+    for name, item in fields.items():
+        if item is None:
+            continue
+        rules = encoding.get(name) or {}
+        types, _ = property_types(str(name))
+        items = item if isinstance(item, (list, tuple)) and "array" in types and not _is_file(item) else [item]
+        shown = []
+        for one in items:
+            part, seen = _part(str(name), one, rules, types if len(items) == 1 else ())
+            parts.append(part)
+            shown.append(seen)
+        data[str(name)] = shown if items is item else shown[0]
+    content, content_type = encode_multipart_formdata(parts)
+    if media_type_of(media_type) != "multipart/form-data":  # multipart/mixed and friends: same framing
+        content_type = media_type_of(media_type) + content_type[len("multipart/form-data"):]
+    return Encoded(content, content_type, data)
+
+
+def _part(name: str, value: Any, rules: Mapping[str, Any], types: tuple[str, ...]) -> tuple[Any, Any]:
+    """One part, and the value validation sees for it."""
+    from urllib3.fields import RequestField
+
+    headers: dict[str, str] = {}
+    filename = None
+    if isinstance(value, tuple) and 2 <= len(value) <= 4 and isinstance(value[0], (str, type(None))):
+        filename, content, *rest = value
+        content_type = rest[0] if rest and rest[0] else rules.get("contentType") or "application/octet-stream"
+        headers.update(rest[1] if len(rest) > 1 else {})
+        body, seen = _file_content(content), ""
+    elif _is_file(value):
+        body, seen = _file_content(value), ""
+        filename = os.path.basename(str(getattr(value, "name", "") or name))
+        content_type = rules.get("contentType") or "application/octet-stream"
+    elif isinstance(value, (Mapping, list)) or (not isinstance(value, (str, int, float, bool)) and "object" in types):
+        seen = to_json_data(value, f"body.{name}")
+        content_type = rules.get("contentType") or "application/json"
+        body = to_json_text(seen, f"body.{name}")[0].encode("utf-8")
+    else:
+        seen = to_json_data(value, f"body.{name}")
+        content_type = rules.get("contentType") or "text/plain"
+        text = to_json_text(seen, f"body.{name}")[0] if is_json(content_type) else params.scalar_text(seen)
+        body = text.encode("utf-8")
+    if body is None:
+        raise BodyError(Violation(f"body.{name}", "file", "a file is bytes, a binary file object or "
+                                  "(filename, content, content_type)", type(value).__name__))
+    part = RequestField(name=name, data=body, filename=filename, headers=headers)
+    part.make_multipart(content_type=content_type.split(",")[0].strip())
+    return part, seen
+
+
+def _is_file(value: Any) -> bool:
+    return isinstance(value, (bytes, bytearray, memoryview)) or callable(getattr(value, "read", None))
+
+
+def _file_content(value: Any) -> bytes | None:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if callable(getattr(value, "read", None)):
+        content = value.read()
+        return content.encode("utf-8") if isinstance(content, str) else bytes(content)
+    return None
+
+
+# -- answers --------------------------------------------------------------------------------------------
+
+
+def decode(content: bytes, content_type: str) -> Any:
+    """An answer's body as Python data: JSON parsed (objects as ApiObject), text as str, else bytes.
+    Raises ValueError for a JSON body that does not parse."""
+    if not content:
+        return None
+    media_type = media_type_of(content_type)
+    if is_json(media_type) or (not media_type and content[:1] in (b"{", b"[")):
+        return parse_json(content)
+    if media_type.startswith("text/"):
+        return content.decode(_charset(content_type), errors="replace")
+    return content
+
+
+def _charset(content_type: str) -> str:
+    for parameter in content_type.split(";")[1:]:
+        key, _, value = parameter.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip('"')
+            try:
+                "".encode(charset)
+                return charset
+            except LookupError:
+                break
+    return "utf-8"
+
+
+def accept_header(media_types: list[str]) -> str:
+    """JSON first when several are declared (it is what lago_dyn decodes and validates), the rest after."""
+    unique = list(dict.fromkeys(media_type_of(m) for m in media_types if m))
+    if not unique:
+        return "application/json"
+    preferred = [m for m in unique if is_json(m)]
+    others = [m for m in unique if not is_json(m)]
+    if not preferred:
+        return ", ".join(others)
+    return ", ".join(preferred + [f"{m};q=0.5" for m in others])

@@ -1,0 +1,130 @@
+"""OpenAPI versions as dialect objects (validator classes, formats, read/write rules), and `nullable: true`,
+OpenAPI 3.0's way of allowing null, rewritten as JSON Schema's.
+
+OpenAPI 3.1 schemas are plain JSON Schema 2020-12, where `nullable` means nothing, yet real 3.1 specs
+still carry it (Lago 1.21.0 has 209 of them): taken literally, every null Lago returns for an optional
+field would be a schema violation. The intent is unambiguous, so lago_dyn honours it: `type: X` becomes
+`type: [X, "null"]` (and `null` joins an `enum`), a `$ref` or composition becomes `anyOf: [it, null]`.
+
+The same rewrite gives the fast validator, which knows JSON Schema but not OpenAPI 3.0, the 3.0 meaning.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from . import walk
+
+_COMPOSITION = ("$ref", "allOf", "oneOf", "anyOf", "not")
+
+
+def has_nullable(document: Any) -> bool:
+    return any(node.get("nullable") is True for node in walk.mappings(document))
+
+
+def without_nullable(document: Any, *, copy_first: bool = False) -> Any:
+    """The document with every `nullable: true` rewritten (in place unless `copy_first`)."""
+    if copy_first:
+        document = copy.deepcopy(document)
+    for node in walk.mappings(document):
+        if node.get("nullable") is True:
+            _rewrite(node)
+    return document
+
+
+def _rewrite(schema: dict[str, Any]) -> None:
+    del schema["nullable"]
+    if isinstance(schema.get("enum"), list) and None not in schema["enum"]:
+        schema["enum"] = schema["enum"] + [None]
+    declared = schema.get("type")
+    if declared is not None:
+        types = list(declared) if isinstance(declared, list) else [declared]
+        if "null" not in types:
+            schema["type"] = types + ["null"]
+        return
+    moved = {key: schema.pop(key) for key in _COMPOSITION if key in schema}
+    if moved:
+        schema["anyOf"] = [moved, {"type": "null"}]
+
+
+# -- one object per OpenAPI version --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between OpenAPI versions, in one place: the JSON Schema draft of the fast check, the
+    judge classes that explain errors (3.0's readOnly/writeOnly rules depend on the direction), the format
+    checker, and whether `nullable` must be rewritten for plain JSON Schema."""
+
+    version: str
+    fast_draft: str  # the jsonschema_rs draft name
+    rewrites_nullable_for_fast_check: bool
+
+    def fast_validator_class(self) -> Any:
+        import jsonschema_rs
+
+        return getattr(jsonschema_rs, f"{self.fast_draft}Validator")
+
+    def fast_registry_draft(self) -> Any:
+        import jsonschema_rs
+
+        return getattr(jsonschema_rs, self.fast_draft)
+
+    def judge_class(self, direction: str) -> Any:
+        import openapi_schema_validator as oas
+
+        if self.version == "3.0":
+            return oas.OAS30WriteValidator if direction == "write" else oas.OAS30ReadValidator
+        return oas.OAS31Validator
+
+    def format_checker(self) -> Any:
+        import openapi_schema_validator as oas
+
+        return oas.oas30_format_checker if self.version == "3.0" else oas.oas31_format_checker
+
+    def referencing_specification(self) -> Any:
+        from referencing.jsonschema import DRAFT4, DRAFT202012
+
+        return DRAFT4 if self.version == "3.0" else DRAFT202012
+
+    def fast_document(self, document: Any) -> Any:
+        """The document as the fast check needs it: `nullable` in JSON Schema terms (3.0), and the
+        integer formats of OpenAPI as the ranges they stand for (jsonschema_rs checks formats on strings
+        only). A rewritten copy only where something needs rewriting; the caller drops it once compiled."""
+        needs_nullable = self.rewrites_nullable_for_fast_check and has_nullable(document)
+        needs_ranges = _has_integer_formats(document)
+        if not (needs_nullable or needs_ranges):
+            return document
+        document = copy.deepcopy(document)
+        if needs_nullable:
+            without_nullable(document)
+        if needs_ranges:
+            for node in walk.mappings(document):
+                bounds = INTEGER_FORMATS.get(node.get("format")) if isinstance(node.get("format"), str) else None
+                if bounds is not None and node.get("type") in ("integer", ["integer", "null"], ["null", "integer"]):
+                    node["minimum"] = max(node.get("minimum", bounds[0]), bounds[0])
+                    node["maximum"] = min(node.get("maximum", bounds[1]), bounds[1])
+        return document
+
+
+#: OpenAPI's integer formats and the ranges they name.
+INTEGER_FORMATS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+OAS30 = Dialect("3.0", "Draft4", True)
+OAS31 = Dialect("3.1", "Draft202012", False)
+SUPPORTED = {"3.0": OAS30, "3.1": OAS31}
+
+
+def dialect_for(version: str) -> Dialect:
+    """The dialect of an `openapi:` version string (`3.0.3` -> OAS30)."""
+    dialect = SUPPORTED.get(str(version)[:3])
+    if dialect is None:
+        raise KeyError(version)
+    return dialect
+
+
+def _has_integer_formats(document: Any) -> bool:
+    return any(node.get("format") in INTEGER_FORMATS for node in walk.mappings(document)
+               if isinstance(node.get("format"), str))

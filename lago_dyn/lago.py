@@ -1,0 +1,56 @@
+"""Lago's conventions, in one place: its error body (`error`, `code`, `error_details`), its pagination
+(`page`/`per_page`, one array beside `meta.next_page`), `LAGO_API_KEY`, and the spec the project ships.
+Nothing Lago-specific stands in the generic pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import LagoDynError, SpecLoadError
+from .profile import Profile
+
+API_KEY_ENV = "LAGO_API_KEY"
+DEFAULT_SPEC_NAME = "lago-customers.yaml"
+
+
+def default_spec_path() -> Path:
+    """The Customers API spec the project ships: inside the installed package, or beside it in a
+    source checkout."""
+    here = Path(__file__).resolve().parent
+    for folder in (here / "spec", here.parent / "spec"):
+        candidate = folder / DEFAULT_SPEC_NAME
+        if candidate.is_file():
+            return candidate
+    raise SpecLoadError(f"the default spec (spec/{DEFAULT_SPEC_NAME}) is not installed; pass spec=...")
+
+
+#: Said when an operation is missing from the default spec, which covers only the Customers API.
+FULL_SPEC_HINT = ("the default spec covers only Lago's Customers API; load the full one with "
+                  "lago_dyn.Client(spec='path/to/lago-openapi.yaml') or spec='https://.../openapi.yaml'")
+
+
+class LagoProfile(Profile):
+    name = "lago"
+    api_key_env = API_KEY_ENV
+    page_parameter = "page"
+
+    def error_fields(self, body: Any) -> tuple[Any, Any, Any]:
+        if not isinstance(body, Mapping):
+            return None, None, None
+        return body.get("error"), body.get("code"), body.get("error_details")
+
+    def page_items(self, operation: str, result: Any) -> list[Any]:
+        """A Lago list answer holds one array (`customers`, `invoices`, ...) beside `meta`."""
+        arrays = [value for key, value in (result.items() if isinstance(result, Mapping) else ())
+                  if key != "meta" and isinstance(value, list)]
+        if len(arrays) != 1:
+            raise LagoDynError(f"{operation}: not a paginated list answer (expected one array beside 'meta')")
+        return arrays[0]
+
+    def next_page(self, result: Any) -> Any:
+        meta = result.get("meta") if isinstance(result, Mapping) else None
+        return meta.get("next_page") if isinstance(meta, Mapping) else None
+
+
+LAGO = LagoProfile()

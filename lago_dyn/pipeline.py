@@ -1,0 +1,284 @@
+"""A call as two pure steps around the network: `prepare` turns an operation and its arguments into the
+exact request (parameters by the style table, the body by its codec, credentials by the auth providers,
+validation), and `handle` turns the answer into the caller's result or the exception it stands for (status,
+content type, decoding by codec, validation, error mapping).
+
+A facade (`Client`, and any other) only sends what `prepare` made and gives `handle` what came back;
+nothing here does I/O, so every facade calls alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+from urllib.parse import quote
+
+from . import codecs, params
+from .auth import Applied, Credentials, TokenFetch
+from .codecs import BodyError
+from .errors import MissingCredentialsError, RequestValidationError, ResponseValidationError, Violation, api_error_class
+from .models import ApiResponse
+from .profile import Profile
+from .spec import Body, Operation, Parameter, Spec
+from .validation import READ, WRITE, SchemaValidators, json_type
+from .wire import WireRequest, WireResponse
+
+log = logging.getLogger("lago_dyn")
+
+STRICT, WARN, OFF = "strict", "warn", "off"
+VALIDATION_MODES = (STRICT, WARN, OFF)
+_MISSING = object()
+
+
+@dataclass
+class Settings:
+    """What a client knows that a call needs, fixed at construction: no I/O, shared by its calls."""
+
+    spec: Spec
+    base_url: str
+    credentials: Credentials
+    profile: Profile
+    headers: dict[str, str] = field(default_factory=dict)
+    request_validation: bool = True
+    #: "strict", "warn" or "off" per operation name; "default" for the rest.
+    response_validation: Mapping[str, str] = field(default_factory=lambda: {"default": STRICT})
+    #: Check string formats (uuid, date-time, email, ...) and integer ranges: on requests, on answers.
+    request_formats: bool = True
+    response_formats: bool = False
+
+    @property
+    def validators(self) -> SchemaValidators:
+        return self.spec.validators
+
+    def response_mode(self, operation: Operation) -> str:
+        modes = self.response_validation
+        return modes.get(operation.name) or modes.get(operation.operation_id or "") or modes.get("default", STRICT)
+
+
+def token_fetches(operation: Operation, settings: Settings) -> tuple[TokenFetch, ...]:
+    """Tokens the facade must fetch (through its transport) before `prepare` can authenticate the call.
+    Missing credentials are `prepare`'s to report, after the arguments are checked."""
+    try:
+        return settings.credentials.plan(operation.label, operation.security).fetches
+    except MissingCredentialsError:
+        return ()
+
+
+def prepare(operation: Operation, arguments: Mapping[str, Any], options: Mapping[str, Any],
+            settings: Settings) -> WireRequest:
+    """The request for `operation` with `arguments` (by Python name). With request validation on, raises
+    RequestValidationError listing every problem instead of making a bad request; raises
+    MissingCredentialsError when the operation needs credentials the client does not have."""
+    validators = settings.validators if settings.request_validation else None
+    violations: list[Violation] = []
+    path = operation.path
+    query: list[str] = []
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for parameter in operation.parameters:
+        value = arguments.get(parameter.python_name, _MISSING)
+        where = f"{parameter.location}.{parameter.name}"
+        if value is _MISSING or value is None:
+            # Without validation the user's request goes out as given, but a path needs all its parts.
+            if parameter.required and (validators is not None or parameter.location == "path"):
+                violations.append(Violation(where, "required", "required parameter is missing", "nothing"))
+            continue
+        try:
+            value = codecs.to_json_data(value, where)
+            if validators is not None and parameter.schema_uri is not None:
+                found = validators.violations(parameter.schema_uri, value, where, WRITE,
+                                              reveal_values=parameter.location in ("path", "query"),
+                                              formats=settings.request_formats)
+                if found:
+                    violations.extend(found)
+                    continue
+            if parameter.location == "path":
+                path = path.replace("{" + parameter.name + "}", _path_text(parameter, value))
+            elif parameter.location == "query":
+                query.append(_query_text(parameter, value))
+            elif parameter.location == "header":
+                headers[parameter.name] = _header_text(parameter, value, where)
+            else:
+                cookies.append(params.serialize_cookie(parameter.name, value, parameter.explode))
+        except BodyError as problem:
+            violations.append(problem.violation)
+        except UnicodeEncodeError:
+            violations.append(Violation(where, "text", "holds a lone surrogate, which UTF-8 cannot carry",
+                                        json_type(value)))
+
+    body_bytes = None
+    if operation.body is not None:
+        body_bytes = _body(operation.body, arguments, options, settings, validators, headers, violations)
+    if violations:
+        raise RequestValidationError(operation.label, violations)
+
+    plan = settings.credentials.plan(operation.label, operation.security)
+    applied = Applied()
+    for provider in plan.providers:
+        provider.apply(applied)
+    headers.update(applied.headers)
+    cookies.extend(applied.cookies)
+    if cookies:
+        headers["Cookie"] = "; ".join(cookies)
+    query.extend(applied.query)
+    url = settings.base_url + path
+    if query:
+        url += "?" + "&".join(part for part in query if part)
+    merged = {"Accept": operation.accept, **settings.headers, **headers, **(options.get("_headers") or {})}
+    return WireRequest(operation.method, url, merged, body_bytes, options.get("_request_timeout"),
+                       secret_headers=frozenset(applied.secret_headers), secret_query=frozenset(applied.secret_query))
+
+
+def _path_text(parameter: Parameter, value: Any) -> str:
+    if parameter.media_type is not None:
+        return params.encoder()(codecs.to_json_text(value)[0])
+    return params.serialize_path(parameter.name, value, parameter.style, parameter.explode)
+
+
+def _query_text(parameter: Parameter, value: Any) -> str:
+    encode = params.encoder(parameter.allow_reserved)
+    name = quote(parameter.name, safe="[]")  # Lago's `external_customer_ids[]` keeps its brackets
+    if parameter.media_type is not None:  # `content:` parameters carry a serialized document
+        return f"{name}={encode(codecs.to_json_text(value)[0])}"
+    return params.serialize(name, value, parameter.style, parameter.explode, encode=encode,
+                            encode_name=lambda text: text)
+
+
+def _header_text(parameter: Parameter, value: Any, where: str) -> str:
+    text = codecs.to_json_text(value)[0] if parameter.media_type is not None else \
+        params.serialize_header(value, parameter.explode)
+    if "\r" in text or "\n" in text or "\0" in text:
+        raise BodyError(Violation(where, "header-value", "a header value cannot contain CR, LF or NUL",
+                                  json_type(value)))
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        raise BodyError(Violation(where, "header-value", "a header value must be Latin-1 text",
+                                  json_type(value))) from None
+    return text
+
+
+def _body(body: Body, arguments: Mapping[str, Any], options: Mapping[str, Any], settings: Settings,
+          validators: SchemaValidators | None, headers: dict[str, str], violations: list[Violation]) -> bytes | None:
+    value = arguments.get(body.python_name)
+    if value is None:
+        if body.required and validators is not None:
+            violations.append(Violation("body", "required", "the request body is required", "nothing"))
+        return None
+    chosen = options.get("_content_type") or body.media_type
+    content = body.content.get(chosen)
+    if content is None:
+        violations.append(Violation("body", "media-type", f"{chosen!r} is not one of the declared body types "
+                                    f"({', '.join(body.content)})", "string"))
+        return None
+    spec = settings.spec
+
+    def property_types(name: str) -> tuple[tuple[str, ...], str | None]:
+        return _property_types(spec, content.schema_uri, name)
+
+    try:
+        encoded = codecs.encode(value, content.media_type, content.encoding, property_types)
+    except BodyError as problem:
+        violations.append(problem.violation)
+        return None
+    if validators is not None and content.schema_uri is not None and encoded.validate:
+        violations.extend(validators.violations(content.schema_uri, encoded.data, "body", WRITE,
+                                                formats=settings.request_formats))
+    headers["Content-Type"] = encoded.content_type
+    return encoded.content
+
+
+def _property_types(spec: Spec, schema_uri: str | None, name: str) -> tuple[tuple[str, ...], str | None]:
+    if schema_uri is None:
+        return (), None
+    node, uri = spec.resolve(spec.node_at(schema_uri), schema_uri)
+    if not isinstance(node, dict):
+        return (), None
+    properties, _ = spec.object_fields(node, uri)
+    if name not in properties:
+        return (), None
+    schema, schema_uri = spec.resolve(spec.node_at(properties[name]), properties[name])
+    fmt = schema.get("format") if isinstance(schema, dict) else None
+    return spec.schema_types(schema, schema_uri), fmt if isinstance(fmt, str) else None
+
+
+# -- answers --------------------------------------------------------------------------------------------
+
+
+def handle(operation: Operation, response: WireResponse, settings: Settings) -> ApiResponse:
+    """The caller's result for an answer, or the exception it stands for. Error statuses map to exceptions
+    first, whatever the validation mode: a 404 is a NotFoundError even when its body is not the one the
+    spec describes. Success answers are then checked against the operation: the status must be declared,
+    the content type must be one the spec lists, and a JSON body must match its schema."""
+    decode_problem = None
+    try:
+        data = codecs.decode(response.content, response.headers.get("Content-Type", ""))
+    except (ValueError, RecursionError) as exc:
+        data = response.content
+        decode_problem = Violation("body", "json", f"not valid JSON ({type(exc).__name__})", "bytes")
+    result = ApiResponse(response.status, response.headers, data, response.content)
+    if response.status >= 400:
+        error, code, details = settings.profile.error_fields(data)
+        raise api_error_class(response.status)(operation.label, response.status, response.headers, data,
+                                               response.reason, error=error, code=code, error_details=details)
+    mode = settings.response_mode(operation)
+    if mode == OFF:
+        return result
+    violations = _check(operation, response, data, decode_problem, settings)
+    if violations:
+        error = ResponseValidationError(operation.label, violations, response=result)
+        if mode == STRICT:
+            raise error
+        log.warning("%s", error)
+    return result
+
+
+def _check(operation: Operation, response: WireResponse, data: Any, decode_problem: Violation | None,
+           settings: Settings) -> list[Violation]:
+    declared = operation.response_for(response.status)
+    if declared is None:
+        statuses = ", ".join(operation.responses) or "none"
+        return [Violation("status", "declared-status",
+                          f"{response.status} is not a status this operation declares ({statuses})", "integer")]
+    if not declared.content:
+        if response.content.strip():
+            return [Violation("body", "no-content", "the spec declares no body for this status, but one arrived",
+                              "bytes")]
+        return []
+    media_type = response.media_type
+    schema_uri = _schema_for(declared.content, media_type)
+    if schema_uri is _UNDECLARED:
+        return [Violation("headers.Content-Type", "content-type",
+                          f"{media_type or 'no content type'!r} is not one of {', '.join(declared.content)}",
+                          "string")]
+    if decode_problem is not None:
+        return [decode_problem]
+    if schema_uri is None or not codecs.is_json(media_type or "application/json"):
+        return []  # text and binary answers are returned as they are, never judged by a JSON schema
+    return settings.validators.violations(schema_uri, data, "body", READ, formats=settings.response_formats)
+
+
+_UNDECLARED = object()
+
+
+def _schema_for(content: dict[str, str | None], media_type: str) -> Any:
+    """The schema of the declared media type that matches (exact, then `type/*`, then `*/*`)."""
+    lowered = {key.split(";")[0].strip().lower(): uri for key, uri in content.items()}
+    for candidate in (media_type, media_type.split("/")[0] + "/*", "*/*"):
+        if candidate in lowered:
+            return lowered[candidate]
+    return _UNDECLARED
+
+
+def response_modes(value: str | Mapping[str, str]) -> dict[str, str]:
+    """`"strict"` or `{"default": "strict", "create_invoice": "warn"}` as a checked mapping."""
+    modes = {"default": value} if isinstance(value, str) else {"default": STRICT, **dict(value)}
+    for key, mode in modes.items():
+        if mode not in VALIDATION_MODES:
+            from .errors import ConfigurationError
+
+            raise ConfigurationError(f"response_validation for {key!r} must be one of {VALIDATION_MODES}, "
+                                     f"not {mode!r}")
+    return modes
+

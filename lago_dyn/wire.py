@@ -1,0 +1,215 @@
+"""What crosses the wire, as plain data: the request a call prepared, the response a transport read, and the
+rules every transport shares (which answers are retried, which redirects are followed).
+
+Nothing here does I/O, so the sync and the async transports apply the same rules. A request knows which of
+its headers and query parameters are secret (the auth providers mark them), so its repr, and every message
+built from it, redacts them by construction.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import random
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+#: (connect, read) seconds. Never "forever": a hung server must not hang the caller.
+DEFAULT_TIMEOUT = (5.0, 30.0)
+#: A response body larger than this is refused instead of read into memory (bytes).
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+#: How many redirects one call follows before it gives up.
+MAX_REDIRECTS = 10
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE", "QUERY"})
+REDACTED = "<redacted>"
+
+
+@dataclass(frozen=True)
+class WireRequest:
+    """One HTTP request, ready to send. `secret_headers` (lower-case names) and `secret_query` name the
+    values that carry credentials: they never appear in a repr, a log line or an error message."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None = None
+    timeout: float | tuple[float, float] | None = None
+    secret_headers: frozenset[str] = frozenset()
+    secret_query: frozenset[str] = frozenset()
+
+    @property
+    def path(self) -> str:
+        """The URL without its query: what messages and logs show (query values may be personal data)."""
+        return self.url.split("?", 1)[0]
+
+    def redacted_headers(self) -> dict[str, str]:
+        return {key: REDACTED if key.lower() in self.secret_headers else value for key, value in self.headers.items()}
+
+    def redacted_url(self) -> str:
+        parts = urlsplit(self.url)
+        if not parts.query:
+            return self.url
+        pairs = [(key, REDACTED if key in self.secret_query else value)
+                 for key, value in parse_qsl(parts.query, keep_blank_values=True)]
+        return urlunsplit(parts._replace(query=urlencode(pairs, safe="[]<>")))
+
+    def __repr__(self) -> str:
+        size = 0 if self.body is None else len(self.body)
+        return (f"WireRequest({self.method} {self.redacted_url()}, headers={self.redacted_headers()!r}, "
+                f"body={size} bytes)")
+
+
+@dataclass(frozen=True)
+class WireResponse:
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    reason: str = ""
+    elapsed: float = 0.0  # seconds, including retries and redirects
+
+    @property
+    def media_type(self) -> str:
+        return media_type_of(self.headers.get("Content-Type", ""))
+
+    def __repr__(self) -> str:
+        return f"WireResponse({self.status} {self.reason}, {self.media_type or 'no type'}, {len(self.content)} bytes)"
+
+
+def media_type_of(content_type: str) -> str:
+    """`application/json; charset=utf-8` -> `application/json`."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Which answers are retried, how often, and for how long in total.
+
+    Only idempotent methods are retried unless `retry_non_idempotent` is set: replaying a POST that the
+    server may have processed could create a second invoice. The wait doubles from `backoff` with full
+    jitter, or follows the server's `Retry-After`, and never exceeds `max_wait` per wait nor
+    `max_total` overall."""
+
+    retries: int = 2
+    statuses: frozenset[int] = frozenset({429, 502, 503, 504})
+    backoff: float = 0.5
+    max_wait: float = 10.0
+    max_total: float = 30.0
+    retry_non_idempotent: bool = False
+    retry_connection_errors: bool = True
+
+    def applies_to(self, method: str) -> bool:
+        return self.retries > 0 and (self.retry_non_idempotent or method in IDEMPOTENT_METHODS)
+
+    def wait(self, attempt: int, retry_after: str | None) -> float:
+        server_says = retry_after_seconds(retry_after, self.max_wait)
+        if server_says is not None:
+            return server_says
+        return random.uniform(0, min(self.backoff * (2**attempt), self.max_wait))
+
+    def may_retry(self, attempt: int, elapsed: float, delay: float) -> bool:
+        return attempt < self.retries and elapsed + delay <= self.max_total
+
+
+NO_RETRIES = RetryPolicy(retries=0)
+
+
+def retry_after_seconds(value: str | None, ceiling: float = 3600.0) -> float | None:
+    """A `Retry-After` header (seconds or an HTTP date) as seconds within [0, ceiling]; None when absent
+    or meaningless (`nan`, garbage)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, OverflowError, IndexError):
+            return None
+    if math.isnan(seconds):
+        return None
+    return min(max(0.0, seconds), ceiling)
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """The request to send next after a redirect answer, or why it is not followed."""
+
+    request: WireRequest | None
+    refused: str = ""
+
+
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+def is_redirect(response: WireResponse) -> bool:
+    return response.status in _REDIRECT_STATUSES and bool(response.headers.get("Location"))
+
+
+def follow(request: WireRequest, response: WireResponse) -> Redirect:
+    """The next request after a redirect (RFC 9110 §15.4). 303, and 301/302 after a POST, become a GET
+    without a body; 307/308 repeat the method and body. A redirect from https to http is refused: it would
+    send the body, and read the answer, in clear text. Leaving the origin drops every secret header."""
+    target = urljoin(request.url, response.headers["Location"])
+    old, new = urlsplit(request.url), urlsplit(target)
+    if new.scheme not in ("http", "https"):
+        return Redirect(None, f"a redirect to a {new.scheme or 'relative'}: URL")
+    if old.scheme == "https" and new.scheme == "http":
+        return Redirect(None, "a redirect from https to http (it would send the request in clear text)")
+    method, body = request.method, request.body
+    headers = dict(request.headers)
+    if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+        method = "GET" if method != "HEAD" else method
+        body = None
+        headers = {k: v for k, v in headers.items() if k.lower() not in ("content-type", "content-length")}
+    secret_query = request.secret_query
+    if (old.scheme, old.hostname, old.port) != (new.scheme, new.hostname, new.port):
+        headers = {k: v for k, v in headers.items() if k.lower() not in request.secret_headers}
+        secret_query = frozenset()
+    return Redirect(replace(request, method=method, url=target, headers=headers, body=body,
+                            secret_query=secret_query))
+
+
+@dataclass
+class Attempts:
+    """The bookkeeping of one call's send loop (attempts, redirects, deadline), shared by the sync and
+    async transports so that both retry and give up alike."""
+
+    policy: RetryPolicy
+    method: str
+    deadline: float | None  # time.monotonic() value, or None for no overall deadline
+    started: float = field(default_factory=time.monotonic)
+    attempt: int = 0
+    redirects: int = 0
+
+    @property
+    def retries(self) -> bool:
+        return self.policy.applies_to(self.method)
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def retry_delay(self, status: int | None, retry_after: str | None) -> float | None:
+        """Seconds to wait before the next attempt, or None when this outcome is final."""
+        if not self.retries or (status is not None and status not in self.policy.statuses):
+            return None
+        delay = self.policy.wait(self.attempt, retry_after)
+        remaining = self.remaining()
+        if remaining is not None and delay >= remaining:
+            return None
+        if not self.policy.may_retry(self.attempt, time.monotonic() - self.started, delay):
+            return None
+        self.attempt += 1
+        return delay
+
+
+def describe_target(url: str) -> str:
+    """`host:port` of a URL, for messages about connections (never the path's query)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.hostname}:{port}"
+
+
+def plain_headers(headers: Any) -> dict[str, str]:
+    return {str(key): str(value) for key, value in headers.items()}
