@@ -4,20 +4,36 @@ Parsing 0.9 MB of YAML costs about 0.2 s even with the C loader; reading the sam
 costs a tenth of that. The key is the content, so an edited spec is a new entry and a stale one can never
 be served. The cache is a convenience only: if it is corrupt, unreadable or unwritable, the spec is parsed
 as if there were no cache, and nothing is raised.
+
+An entry is believed only as far as the bytes on disk deserve it: whoever can write the folder decides the
+`servers` the API key goes to and the `required` rules a request is checked against. So the folder must
+belong to the current user and be writable by nobody else (it is created 0700), and an entry is read only
+if it is a regular file of that user, not writable by others, reached without following a symlink, no
+larger than `MAX_ENTRY_BYTES`, shaped like an OpenAPI document, and written by this very lago_dyn version
+for these very bytes. Anything else is ignored (said at DEBUG on the `lago_dyn` logger), the spec is
+parsed afresh and the entry rewritten.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-#: Bumped whenever the parsed form changes, so old entries are not read by a newer lago_dyn.
-FORMAT = "1"
+log = logging.getLogger("lago_dyn")
+
+#: Bumped whenever the entry's layout changes; part of the file name, so old layouts are never opened.
+FORMAT = "2"
 ENV_VAR = "LAGO_DYN_CACHE_DIR"
+#: An entry larger than this is not read (bytes). Lago 1.51.0's entry is about 0.7 MB.
+MAX_ENTRY_BYTES = 64 * 1024 * 1024
+#: Permission bits that let someone other than the owner change a file or a folder's entries.
+_WRITABLE_BY_OTHERS = stat.S_IWGRP | stat.S_IWOTH
 
 
 def default_dir() -> Path | None:
@@ -31,32 +47,127 @@ def default_dir() -> Path | None:
 
 
 def parsed(data: bytes, parse: Callable[[], Any], cache_dir: str | os.PathLike | None | bool) -> Any:
-    """The parsed document for `data`, from the cache when it is there, else from `parse()` (and then
-    stored). `cache_dir=False` bypasses the cache, None means `default_dir()`."""
+    """The parsed document for `data`, from the cache when a trustworthy entry is there, else from
+    `parse()` (and then stored). `cache_dir=False` bypasses the cache, None means `default_dir()`."""
     if cache_dir is False:
         return parse()
     folder = default_dir() if cache_dir is None or cache_dir is True else Path(cache_dir)
     if folder is None:
         return parse()
-    entry = folder / f"spec-{FORMAT}-{hashlib.sha256(data).hexdigest()}.json"
-    try:
-        with open(entry, "rb") as handle:
-            return json.loads(handle.read())
-    except (OSError, ValueError):
-        pass  # absent or corrupt: parse, then (re)write it
+    digest = hashlib.sha256(data).hexdigest()
+    stamp = {"format": FORMAT, "lago_dyn": _version(), "sha256": digest}
+    entry = folder / f"spec-{FORMAT}-{digest}.json"
+    if _trusted_folder(folder):
+        document = _read(entry, stamp)
+        if document is not None:
+            return document
     document = parse()
-    _store(entry, document)
+    _store(entry, stamp, document)
     return document
 
 
-def _store(entry: Path, document: Any) -> None:
+def _version() -> str:
+    # Imported here: the package's __init__ imports this module before it defines __version__.
+    from . import __version__
+
+    return __version__
+
+
+def _untrusted(status: os.stat_result) -> str | None:
+    """Why a file or folder with this status cannot be believed, or None when it can."""
+    if status.st_uid != os.geteuid():
+        return f"owned by uid {status.st_uid}, not by the current user"
+    if status.st_mode & _WRITABLE_BY_OTHERS:
+        return f"writable by group or others (mode {stat.S_IMODE(status.st_mode):o})"
+    return None
+
+
+def _trusted_folder(folder: Path) -> bool:
     try:
-        text = json.dumps(document, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError):
+        status = folder.stat()
+    except OSError:
+        return False  # not there yet: nothing to read, _store creates it
+    reason = "not a directory" if not stat.S_ISDIR(status.st_mode) else _untrusted(status)
+    if reason:
+        log.debug("spec cache folder %s ignored: %s", folder, reason)
+        return False
+    return True
+
+
+def _read(entry: Path, stamp: dict[str, str]) -> Any:
+    """The document stored in `entry`, or None (after saying why at DEBUG) when it cannot be trusted."""
+    try:
+        # O_NONBLOCK: a FIFO planted under the entry's name must not block the open.
+        fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # ELOOP: the entry is a symlink
+        log.debug("spec cache entry %s ignored: cannot be opened without following links (%s)",
+                  entry.name, exc.strerror or type(exc).__name__)
+        return None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            status = os.fstat(handle.fileno())
+            reason = "not a regular file" if not stat.S_ISREG(status.st_mode) else _untrusted(status)
+            if reason is None and status.st_size > MAX_ENTRY_BYTES:
+                reason = f"{status.st_size:,} bytes is over the {MAX_ENTRY_BYTES:,}-byte limit"
+            if reason is None:
+                raw = handle.read(MAX_ENTRY_BYTES + 1)
+                reason = f"over the {MAX_ENTRY_BYTES:,}-byte limit" if len(raw) > MAX_ENTRY_BYTES else None
+    except OSError as exc:
+        reason = f"cannot be read ({exc.strerror or type(exc).__name__})"
+    if reason is None:
+        content = _decoded(raw)
+        reason = _wrong_content(content, stamp)
+    if reason:
+        log.debug("spec cache entry %s ignored: %s", entry.name, reason)
+        return None
+    return content["document"]
+
+
+def _decoded(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _wrong_content(content: Any, stamp: dict[str, str]) -> str | None:
+    """Why decoded entry content is not this version's entry for these bytes, or None when it is."""
+    if not isinstance(content, dict) or "document" not in content:
+        return "not a lago_dyn cache entry"
+    for key, expected in stamp.items():
+        if content.get(key) != expected:
+            return f"its {key} is {content.get(key)!r}, not {expected!r}"
+    if not looks_like_openapi(content["document"]):
+        return "its document does not have the shape of an OpenAPI document"
+    return None
+
+
+def looks_like_openapi(document: Any) -> bool:
+    """A JSON object with an `openapi` string and a `paths` or `webhooks` mapping: the least a spec is.
+    `[]` and `{}` are JSON, not specs."""
+    if not isinstance(document, dict) or not isinstance(document.get("openapi"), str):
+        return False
+    sections = [document.get(name) for name in ("paths", "webhooks") if name in document]
+    return bool(sections) and all(isinstance(section, dict) for section in sections)
+
+
+def _store(entry: Path, stamp: dict[str, str], document: Any) -> None:
+    if not looks_like_openapi(document):
+        return  # the loader reports what is wrong with it; a cache of it would only hide that
+    try:
+        text = json.dumps({**stamp, "document": document}, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
         return  # not JSON data (a YAML-only value): such a spec is simply not cached
+    if len(text) > MAX_ENTRY_BYTES:
+        return  # it would never be read back
     try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        # Written beside the entry and renamed over it, so a reader never sees half a file.
+        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _trusted_folder(entry.parent):
+            return
+        # Written beside the entry (mkstemp makes it 0600) and renamed over it, so a reader never sees
+        # half a file, and a symlink or a foreign file under the entry's name is replaced, not followed.
         fd, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -1,19 +1,28 @@
 """The stateful part of LocalLago: customers that are created, found, listed and deleted as Lago does it
-(create-or-update on the same `external_id`, 404 after delete, `page`/`per_page` with a correct `meta`)."""
+(create-or-update on the same `external_id`, 404 after delete, `page`/`per_page` with a correct `meta`).
+
+What is stored is what the real API would keep: only the fields the create request describes (the
+response-only `lago_id`, `sequential_id` or `created_at` a client sends are ignored, as Rails' strong
+parameters ignore them), and none whose value the customer *answer* forbids (the request allows
+`account_type: null`, the answer does not): such a value is dropped and the field keeps what it had.
+So every answer LocalLago gives about a customer stays valid for the spec, whatever was sent."""
 
 from __future__ import annotations
 
 import math
+import re
 import threading
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from ..spec import Spec
-from ..validation import SchemaValidators
-from ..examples import example
+from ..examples import valid_example
+from ..spec import Operation, Spec
+from ..validation import READ, SchemaValidators
 
 _NOT_FOUND = {"status": 404, "error": "Not Found", "code": "customer_not_found"}
+#: A customer answer's top-level field named by a violation's location: `customer.taxes[0].code` -> taxes.
+_FIELD = re.compile(r"customer\.([^.\[]+)")
 
 
 class CustomerStore:
@@ -21,32 +30,21 @@ class CustomerStore:
         self._spec = spec
         self._validators = validators
         self._lock = threading.Lock()
-        self._customers: dict[str, dict[str, Any]] = {}
+        self._customers: dict[str, dict[str, Any]] = {}  # in creation order, as Lago lists them
         self._sequence = 0
         create = spec.operations.get("create_customer")
-        self._fields, self._template = self._customer_shape(create)
+        self._answer_uri = _answer_schema(create)
         self.handlers: dict[str, Callable[[dict[str, Any]], tuple[int, Any]]] = {}
-        if self._template is not None:
-            self.handlers = {
-                "create_customer": self.create,
-                "find_customer": self.find,
-                "destroy_customer": self.destroy,
-                "find_all_customers": self.find_all,
-            }
-
-    def _customer_shape(self, create: Any) -> tuple[set[str], dict[str, Any] | None]:
-        """The customer object's fields and a valid starting value, from the create response schema."""
-        if create is None or "200" not in create.responses:
-            return set(), None
-        schema_uri = create.responses["200"].content.get("application/json")
-        if schema_uri is None:
-            return set(), None
-        schema, uri = self._spec.resolve(self._spec.node_at(schema_uri), schema_uri)
-        customer_schema = (schema.get("properties") or {}).get("customer")
-        if customer_schema is None:
-            return set(), None
-        template = example(self._spec, customer_schema, uri=uri)
-        return set(template) if isinstance(template, dict) else set(), template
+        if create is None or self._answer_uri is None:
+            return
+        self._template: dict[str, Any] = valid_example(spec, self._answer_uri, validators, READ)["customer"]
+        self._writable = set(self._template) & _request_fields(spec, create)
+        self.handlers = {
+            "create_customer": self.create,
+            "find_customer": self.find,
+            "destroy_customer": self.destroy,
+            "find_all_customers": self.find_all,
+        }
 
     def clear(self) -> None:
         with self._lock:
@@ -55,20 +53,34 @@ class CustomerStore:
     def create(self, arguments: dict[str, Any]) -> tuple[int, Any]:
         given = (arguments.get("body") or {}).get("customer") or {}
         external_id = given["external_id"]
+        changes = {key: value for key, value in given.items() if key in self._writable and key != "metadata"}
+        if given.get("timezone") and "applicable_timezone" in self._template:
+            changes["applicable_timezone"] = given["timezone"]
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         with self._lock:
             customer = self._customers.get(external_id)
             if customer is None:
                 self._sequence += 1
-                customer = dict(self._template or {})
-                customer.update(lago_id=str(uuid.uuid4()), sequential_id=self._sequence,
-                                slug=f"LAG-{self._sequence:04d}", created_at=now)
-                self._customers[external_id] = customer
-            customer.update({key: value for key, value in given.items() if key in self._fields and key != "metadata"})
-            if "timezone" in given and given["timezone"]:
-                customer["applicable_timezone"] = given["timezone"]
-            customer["updated_at"] = now
+                system = dict(lago_id=str(uuid.uuid4()), sequential_id=self._sequence,
+                              slug=f"LAG-{self._sequence:04d}", created_at=now)
+                customer = {**self._template, **{k: v for k, v in system.items() if k in self._template}}
+            customer = self._with_valid(customer, changes)
+            if "updated_at" in self._template:
+                customer["updated_at"] = now
+            self._customers[external_id] = customer
             return 200, {"customer": dict(customer)}
+
+    def _with_valid(self, customer: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        """`customer` with those of `changes` that keep its answer valid: a field the answer's schema
+        refuses keeps its stored value."""
+        while changes:
+            candidate = {**customer, **changes}
+            problems = self._validators.violations(self._answer_uri, {"customer": candidate}, "", READ)
+            if not problems:
+                return candidate
+            blamed = {m.group(1) for p in problems if (m := _FIELD.match(p.location))} & set(changes)
+            changes = {key: value for key, value in changes.items() if key not in (blamed or changes)}
+        return dict(customer)
 
     def _external_id(self, arguments: dict[str, Any]) -> str:
         return arguments.get("external_id") or arguments.get("external_customer_id") or ""
@@ -84,10 +96,10 @@ class CustomerStore:
         return (200, {"customer": customer}) if customer else (404, _NOT_FOUND)
 
     def find_all(self, arguments: dict[str, Any]) -> tuple[int, Any]:
-        page = max(int(arguments.get("page") or 1), 1)
-        per_page = max(int(arguments.get("per_page") or 20), 1)
+        page = _positive(arguments.get("page"), 1)
+        per_page = _positive(arguments.get("per_page"), 20)
         with self._lock:
-            customers = sorted(self._customers.values(), key=lambda c: c["sequential_id"])
+            customers = list(self._customers.values())
         total_pages = max(math.ceil(len(customers) / per_page), 1)
         chunk = customers[(page - 1) * per_page: page * per_page]
         meta = {
@@ -98,3 +110,26 @@ class CustomerStore:
             "total_count": len(customers),
         }
         return 200, {"customers": [dict(c) for c in chunk], "meta": meta}
+
+
+def _positive(value: Any, default: int) -> int:
+    """A page number from a query value the spec may not have typed: anything but a positive integer
+    is the default."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
+
+
+def _answer_schema(create: Operation | None) -> str | None:
+    response = create.responses.get("200") if create is not None else None
+    return response.content.get("application/json") if response is not None else None
+
+
+def _request_fields(spec: Spec, create: Operation) -> set[str]:
+    """The fields of `customer` in the create request: what a client may set."""
+    if create.body is None or not create.body.schema_uri:
+        return set()
+    body, body_uri = spec.resolve(spec.node_at(create.body.schema_uri), create.body.schema_uri)
+    properties, _ = spec.object_fields(body, body_uri)
+    if "customer" not in properties:
+        return set()
+    customer, customer_uri = spec.resolve(spec.node_at(properties["customer"]), properties["customer"])
+    return set(spec.object_fields(customer, customer_uri)[0])

@@ -3,6 +3,11 @@
 Every request is routed by the spec's paths, checked with the client's own validators, and answered with
 a Lago-shaped error (400/401/404/422) or a response valid for the operation: a reply the test set up, the
 stateful Customers API, or an example made from the response schema. Everything received is recorded.
+
+It is a test double clients are fuzzed against, so it must not be the thing that breaks: every answer it
+makes up is checked with the same validators (a 500 that says so if no valid one can be made, never an
+invalid body served as if it were fine), malformed framing is a 400, a body that does not arrive within
+`read_timeout` a 408, chunked bodies are read, and a burst of connections waits in a 128-deep backlog.
 """
 
 from __future__ import annotations
@@ -10,23 +15,28 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..client import load_spec
-from ..errors import Violation
+from ..errors import SpecError, Violation
 from ..loader import SpecSource
 from .. import params
 from ..codecs import is_json
 from ..spec import Operation, Parameter, Spec
 from ..validation import READ, WRITE
 from .customers import CustomerStore
-from ..examples import example
+from ..examples import valid_example
 
 #: Upper bound on a request body the server reads (bytes).
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
+#: Seconds a request's body may take to arrive (and an idle keep-alive connection may stay open).
+DEFAULT_READ_TIMEOUT = 10.0
+#: Pending connections the listening socket holds (the standard library's default is 5).
+LISTEN_BACKLOG = 128
 
 
 @dataclass(frozen=True)
@@ -72,16 +82,18 @@ class LocalLago:
             client = lago_dyn.Client(base_url=lago.base_url, api_key="test")
     """
 
-    def __init__(self, spec: SpecSource | Spec | None = None, *, require_auth: bool = True, stateful: bool = True):
+    def __init__(self, spec: SpecSource | Spec | None = None, *, require_auth: bool = True, stateful: bool = True,
+                 read_timeout: float = DEFAULT_READ_TIMEOUT):
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
         self.require_auth = require_auth
+        self.read_timeout = read_timeout
         self.requests: list[RecordedRequest] = []
         self._validators = self.spec.validators
         self._replies: dict[str, list[Reply]] = {}
         self._lock = threading.Lock()
         self._routes = _routes(self.spec)
         self.customers = CustomerStore(self.spec, self._validators) if stateful else None
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         servers = self.spec.root.get("servers") or [{"url": "/"}]
         self.base_path = urlsplit(str(servers[0].get("url", "/"))).path.rstrip("/")
@@ -89,9 +101,8 @@ class LocalLago:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def start(self) -> "LocalLago":
-        handler = type("Handler", (_Handler,), {"lago": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
+        handler = type("Handler", (_Handler,), {"lago": self, "timeout": self.read_timeout})
+        self._server = _Server(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="LocalLago", daemon=True)
         self._thread.start()
@@ -236,18 +247,38 @@ class LocalLago:
         if not response.content:
             return int(status), {}, b""
         media_type, schema_uri = next(iter(response.content.items()))
-        data = self.example_body(schema_uri) if schema_uri else {}
+        try:
+            data = self.example_body(schema_uri) if schema_uri else {}
+        except SpecError as failure:
+            return _error(500, "Internal Server Error", "local_lago_no_valid_example", str(failure))
         code = 200 if status == "2XX" else int(status)
         return code, {"Content-Type": media_type}, json.dumps(data).encode()
 
     def example_body(self, schema_uri: str) -> Any:
-        """An example valid for the schema: the spec's own examples if they are valid, else generated."""
-        schema = self.spec.node_at(schema_uri)
-        for use_examples in (True, False):
-            data = example(self.spec, schema, use_examples=use_examples, uri=schema_uri)
-            if not self._validators.violations(schema_uri, data, "body", READ):
-                return data
-        return data
+        """An example valid for the schema: the spec's own examples if they are valid, else generated;
+        a `SpecError` if neither is."""
+        return valid_example(self.spec, schema_uri, self._validators, READ)
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up or stalled is its own business; anything else is a LocalLago bug and
+        keeps the standard report on stderr."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
+class _Refused(Exception):
+    """A request whose framing LocalLago cannot or will not read: answered with `status`, then closed."""
+
+    def __init__(self, status: int, error: str):
+        super().__init__(error)
+        self.status, self.error = status, error
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -256,13 +287,22 @@ class _Handler(BaseHTTPRequestHandler):
     lago: LocalLago
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_REQUEST_BYTES:
-            status, headers, content = _error(413, "Payload too large")
+        try:
+            body = self._body(deadline=time.monotonic() + self.lago.read_timeout)
+        except _Refused as refused:
+            status, headers, content = _error(refused.status, refused.error)
+            self.close_connection = True
+        except TimeoutError:
+            status, headers, content = _error(408, "Request Timeout")
             self.close_connection = True
         else:
-            body = self.rfile.read(length) if length else b""
-            status, headers, content = self.lago.handle(self.command, self.path, dict(self.headers.items()), body)
+            self.connection.settimeout(self.timeout)  # back to the idle keep-alive timeout
+            try:
+                status, headers, content = self.lago.handle(self.command, self.path, dict(self.headers.items()),
+                                                            body)
+            except Exception as bug:  # noqa: BLE001 - answer, rather than drop the connection on the client
+                status, headers, content = _error(500, "Internal Server Error", "local_lago_error",
+                                                  type(bug).__name__)
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
@@ -272,6 +312,64 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(content)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    # -- the request body, by Content-Length or chunked, within a deadline -----------------------------
+
+    def _body(self, deadline: float) -> bytes:
+        coding = self.headers.get_all("Transfer-Encoding") or []
+        lengths = self.headers.get_all("Content-Length") or []
+        if coding:
+            if lengths or [c.strip().lower() for c in coding] != ["chunked"]:
+                raise _Refused(400, "Bad request")  # ambiguous framing, or a coding LocalLago cannot read
+            return self._chunked(deadline)
+        if not lengths:
+            return b""
+        if len(set(lengths)) > 1 or not re.fullmatch(r"[0-9]+", lengths[0].strip()):
+            raise _Refused(400, "Bad request")
+        length = int(lengths[0])
+        if length > MAX_REQUEST_BYTES:
+            raise _Refused(413, "Payload too large")
+        return self._exactly(length, deadline)
+
+    def _chunked(self, deadline: float) -> bytes:
+        body = bytearray()
+        while True:
+            size = self._line(deadline).split(b";", 1)[0].strip()
+            if not re.fullmatch(rb"[0-9A-Fa-f]{1,8}", size):
+                raise _Refused(400, "Bad request")
+            if len(body) + int(size, 16) > MAX_REQUEST_BYTES:
+                raise _Refused(413, "Payload too large")
+            if int(size, 16) == 0:
+                break
+            body += self._exactly(int(size, 16), deadline)
+            if self._exactly(2, deadline) != b"\r\n":
+                raise _Refused(400, "Bad request")
+        while self._line(deadline).strip():  # trailer fields, up to the blank line
+            pass
+        return bytes(body)
+
+    def _exactly(self, count: int, deadline: float) -> bytes:
+        data = bytearray()
+        while len(data) < count:
+            self._allow_until(deadline)
+            chunk = self.rfile.read1(min(count - len(data), 65536))
+            if not chunk:
+                raise _Refused(400, "Bad request")  # closed before the body was complete
+            data += chunk
+        return bytes(data)
+
+    def _line(self, deadline: float) -> bytes:
+        self._allow_until(deadline)
+        line = self.rfile.readline(1024)
+        if not line.endswith(b"\n"):
+            raise _Refused(400, "Bad request")
+        return line
+
+    def _allow_until(self, deadline: float) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        self.connection.settimeout(left)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass  # tests read `lago.requests`; nothing goes to stderr
