@@ -148,3 +148,16 @@ def test_the_listen_backlog_holds_a_burst(lago):
     listening = subprocess.run(["ss", "-ltnH", f"sport = :{lago.port}"], capture_output=True, text=True,
                                timeout=10).stdout.split()
     assert int(listening[2]) >= 128  # Send-Q of a listening socket: its backlog (the standard library's is 5)
+
+
+def test_query_values_are_coerced_by_the_schemas_alternatives():
+    """`http_statuses[]` is anyOf[string enum, integer]: `404` is the integer branch, `2XX` the string one."""
+    import requests
+
+    spec = lago_dyn.load_spec(shared_spec("1.51.0"))
+    with LocalLago(spec) as lago:
+        answer = requests.get(lago.base_url + "/api_logs?http_statuses[]=404&http_statuses[]=failed",
+                              headers={"Authorization": "Bearer k"}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        client = lago_dyn.Client(spec, base_url=lago.base_url, api_key="k")
+        client.find_all_api_logs(http_statuses=[404, "failed"])
