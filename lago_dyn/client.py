@@ -118,6 +118,10 @@ class Client:
             session, timeout=timeout, retry=retry, verify=verify, max_response_bytes=max_response_bytes,
             pool_maxsize=pool_maxsize,
         ), on_event)
+        # Closed when the client is collected too. Not a cycle's member (the operations reach `_calls`, not
+        # the client), a dropped client goes at once; an operation kept beyond it still works, on new
+        # connections (a closed requests session reconnects).
+        self._finalizer = weakref.finalize(self, self._calls.transport.close)
         self.operations: dict[str, Callable[..., Any]] = {
             name: binding.make_function(operation, self._calls.invoke)
             for name, operation in self.spec.operations.items()
@@ -207,7 +211,7 @@ class Client:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._calls.close()
+        self._finalizer()
 
     def __enter__(self) -> "Client":
         return self
@@ -219,18 +223,14 @@ class Client:
 
 class _Calls:
     """What the bound operations call: the settings, the transport and the send loop. It holds no
-    reference to the `Client`, so client and operations form no cycle; when neither is reachable any more,
-    the finalizer closes the transport's connections at once (no wait for the cyclic GC)."""
+    reference to the `Client`, so the client is in no reference cycle and is freed as soon as it is
+    dropped (closing its connections through the client's finalizer)."""
 
     def __init__(self, settings: pipeline.Settings, transport: Transport,
                  on_event: Callable[[dict[str, Any]], None] | None):
         self.settings = settings
         self.transport = transport
         self.on_event = on_event
-        self._finalizer = weakref.finalize(self, transport.close)
-
-    def close(self) -> None:
-        self._finalizer()
 
     def invoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:
         settings = self.settings

@@ -105,21 +105,26 @@ class RequestsTransport:
         return redirect.request
 
     def _send_once(self, request: WireRequest) -> WireResponse:
+        # Our errors are raised outside the `except` blocks: `raise ... from None` only hides the chain from
+        # tracebacks, while `__context__` would still hold the requests exception, its URL and headers.
+        problem: TransportError | None = None
         try:
             response = self.session.request(
                 request.method, request.url, headers=dict(request.headers), data=request.body,
                 timeout=request.timeout or self.timeout, stream=True, verify=self.verify, allow_redirects=False,
             )
         except requests.Timeout:
-            raise RequestTimeoutError(f"{request.method} {request.path}: no answer from "
-                                      f"{describe_target(request.url)} within the timeout") from None
+            problem = RequestTimeoutError(f"{request.method} {request.path}: no answer from "
+                                          f"{describe_target(request.url)} within the timeout")
         except requests.RequestException as exc:
-            raise TransportError(f"{request.method} {request.path}: {_connection_problem(exc)} "
-                                 f"({describe_target(request.url)})") from None
+            problem = TransportError(f"{request.method} {request.path}: {_connection_problem(exc)} "
+                                     f"({describe_target(request.url)})")
         except (UnicodeError, ValueError):
             # http.client refuses header values it cannot encode; its message holds the value.
-            raise TransportError(f"{request.method} {request.path}: a header value cannot be sent "
-                                 "(not Latin-1, or contains a line break)") from None
+            problem = TransportError(f"{request.method} {request.path}: a header value cannot be sent "
+                                     "(not Latin-1, or contains a line break)")
+        if problem is not None:
+            raise problem
         with response:
             content = self._read_bounded(request, response)
         return WireResponse(response.status_code, response.headers, content, response.reason or "")
@@ -129,17 +134,21 @@ class RequestsTransport:
         if declared and declared.isdigit() and int(declared) > self.max_response_bytes:
             raise TransportError(f"{request.method} {request.path}: response of {int(declared):,} bytes "
                                  f"is over the {self.max_response_bytes:,}-byte limit")
-        chunks, total = [], 0
+        chunks, total, broke = [], 0, ""
         try:
             for chunk in response.iter_content(chunk_size=65536):
                 total += len(chunk)
                 if total > self.max_response_bytes:
-                    raise TransportError(f"{request.method} {request.path}: response is over the "
-                                         f"{self.max_response_bytes:,}-byte limit")
+                    break
                 chunks.append(chunk)
         except requests.RequestException as exc:
+            broke = type(exc).__name__
+        if broke:
             raise TransportError(f"{request.method} {request.path}: the connection broke while reading "
-                                 f"the response ({type(exc).__name__})") from None
+                                 f"the response ({broke})")
+        if total > self.max_response_bytes:
+            raise TransportError(f"{request.method} {request.path}: response is over the "
+                                 f"{self.max_response_bytes:,}-byte limit")
         return b"".join(chunks)
 
     def _forget_parent_connections(self) -> None:

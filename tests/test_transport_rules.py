@@ -1,0 +1,149 @@
+"""The transport's rules (issue 12, items 1, 3, 4, 8, 9): forked children never share a pooled socket,
+redirects are bounded, never retried and never downgrade to http, and no credential is reachable from a
+raised error."""
+
+import gc
+import json
+import os
+import threading
+import weakref
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+import lago_dyn
+from conftest import API_KEY
+from lago_dyn.wire import WireRequest, WireResponse, follow
+
+
+def test_a_forked_child_never_reads_the_parents_pooled_socket(client, lago):
+    """Parent and children call over one keep-alive pool: every answer must be the caller's own."""
+    client.create_customer({"customer": {"external_id": "parent-0"}})  # the pool now holds a socket
+    children = []
+    for n in range(4):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: 50 calls, then report mismatches through the pipe
+            os.close(read)
+            wrong = 0
+            try:
+                for index in range(50):
+                    external_id = f"child{n}-{index}"
+                    got = client.create_customer({"customer": {"external_id": external_id}}).customer.external_id
+                    wrong += got != external_id
+                os.write(write, json.dumps({"wrong": wrong}).encode())
+            except BaseException as error:  # reported, so the parent's assertion names it
+                os.write(write, json.dumps({"error": type(error).__name__}).encode())
+            finally:
+                os._exit(0)
+        os.close(write)
+        children.append((pid, read))
+    wrong = 0
+    for index in range(200):
+        external_id = f"parent-{index}"
+        wrong += client.create_customer({"customer": {"external_id": external_id}}).customer.external_id != external_id
+    reports = []
+    for pid, read in children:
+        with os.fdopen(read) as pipe:
+            reports.append(json.loads(pipe.read()))
+        os.waitpid(pid, 0)
+    assert wrong == 0 and reports == [{"wrong": 0}] * 4
+
+
+class Redirector(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        self.server.hits += 1
+        target = self.server.location
+        self.send_response(302)
+        self.send_header("Location", target if target else self.path)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def redirector():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirector)
+    server.daemon_threads, server.hits, server.location = True, 0, None
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_redirect_loops_end_after_ten_and_are_not_retried(redirector, default_spec):
+    client = lago_dyn.Client(default_spec, base_url=f"http://127.0.0.1:{redirector.server_address[1]}/api/v1",
+                             api_key=API_KEY)
+    with pytest.raises(lago_dyn.TransportError, match="more than 10 redirects"):
+        client.find_all_customers()
+    assert redirector.hits == 11  # the first request and ten redirects: no retry of the whole loop
+
+
+def test_redirects_never_downgrade_https_and_drop_secrets_when_leaving_the_origin():
+    request = WireRequest("POST", "https://api.test/v1/invoices?api_key=k", {"Authorization": "Bearer k",
+                          "X-Other": "1"}, b"{}", secret_headers=frozenset({"authorization"}),
+                          secret_query=frozenset({"api_key"}))
+    downgrade = follow(request, WireResponse(307, {"Location": "http://api.test/v1/invoices"}, b""))
+    assert downgrade.request is None and "https to http" in downgrade.refused
+    away = follow(request, WireResponse(307, {"Location": "https://elsewhere.test/x"}, b"")).request
+    assert away.method == "POST" and away.body == b"{}" and "Authorization" not in away.headers
+    assert away.headers["X-Other"] == "1"
+    same = follow(request, WireResponse(303, {"Location": "/v1/other"}, b"")).request
+    assert same.method == "GET" and same.body is None and same.headers["Authorization"] == "Bearer k"
+    assert same.url == "https://api.test/v1/other"
+
+
+def test_no_credential_is_reachable_from_a_transport_error(default_spec):
+    spec = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "servers": [{"url": "http://127.0.0.1:9"}],
+            "components": {"securitySchemes": {"q": {"type": "apiKey", "in": "query", "name": "api_key"}}},
+            "security": [{"q": []}],
+            "paths": {"/x": {"get": {"operationId": "getX", "parameters": [
+                {"name": "search_term", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "ok"}}}}}}
+    client = lago_dyn.Client(spec, api_key="sk_query_secret", retry=lago_dyn.RetryPolicy(retries=0))
+    with pytest.raises(lago_dyn.TransportError) as caught:
+        client.get_x(search_term="jane.doe@example.com")
+    seen, texts = set(), []
+
+    def collect(value, depth=0):
+        if id(value) in seen or depth > 6:
+            return
+        seen.add(id(value))
+        texts.append(repr(value))
+        for item in (getattr(value, "__dict__", {}) or {}).values():
+            collect(item, depth + 1)
+        for link in ("__cause__", "__context__"):
+            if getattr(value, link, None) is not None:
+                collect(getattr(value, link), depth + 1)
+
+    collect(caught.value)
+    text = " ".join(texts) + str(caught.value)
+    assert "sk_query_secret" not in text and "jane.doe" not in text
+    assert "connection refused (127.0.0.1:9)" in str(caught.value)
+
+
+def test_a_dropped_client_closes_its_connections_without_waiting_for_the_cyclic_gc(lago, default_spec):
+    client = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY)
+    client.find_all_customers()
+    adapter = client.transport.session.get_adapter(lago.base_url)
+    pools = adapter.poolmanager.pools
+    assert pools.keys()
+    alive = weakref.ref(client)
+    gc.disable()
+    try:
+        del client
+        assert alive() is None  # no reference cycle: freed by reference counting alone
+        assert not pools.keys()  # and the finalizer closed the pool
+    finally:
+        gc.enable()
+
+
+def test_rate_limit_retry_after_is_bounded():
+    error = lago_dyn.RateLimitError("op", 429, {"Retry-After": "nan"}, None)
+    assert error.retry_after is None
+    assert lago_dyn.RateLimitError("op", 429, {"retry-after": "-1"}, None).retry_after == 0.0
+    assert lago_dyn.RateLimitError("op", 429, {"Retry-After": "1e9"}, None).retry_after == 3600.0
