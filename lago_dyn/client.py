@@ -98,7 +98,7 @@ class Client:
         self._validators = SchemaValidators(self.spec)
         self._credentials: dict[str, tuple[dict[str, str], str]] = {}
         self.operations: dict[str, Callable[..., Any]] = {
-            name: binding.make_function(operation, self._invoke) for name, operation in self.spec.operations.items()
+            name: binding.make_function(operation, self._invoke, self.spec) for name, operation in self.spec.operations.items()
         }
         self._groups = binding.tag_groups(self.spec, self.operations)
         self.webhooks = WebhookGroup(self.spec, self._validators, self._groups.get("webhooks"))
