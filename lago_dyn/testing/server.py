@@ -71,8 +71,10 @@ class LocalLago:
             client = lago_dyn.Client(base_url=lago.base_url, api_key="test")
     """
 
-    def __init__(self, spec: SpecSource | Spec | None = None, *, require_auth: bool = True, stateful: bool = True):
+    def __init__(self, spec: SpecSource | Spec | None = None, *, require_auth: bool = True, stateful: bool = True,
+                 host: str = "127.0.0.1", port: int = 0):
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
+        self.host, self._requested_port = host, port  # port 0: any free port
         self.require_auth = require_auth
         self.requests: list[RecordedRequest] = []
         self._validators = SchemaValidators(self.spec)
@@ -89,7 +91,7 @@ class LocalLago:
 
     def start(self) -> "LocalLago":
         handler = type("Handler", (_Handler,), {"lago": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer((self.host, self._requested_port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="LocalLago", daemon=True)
@@ -116,7 +118,7 @@ class LocalLago:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{self.base_path}"
+        return f"http://{self.host}:{self.port}{self.base_path}"
 
     # -- what tests set up and read ----------------------------------------------------------------------
 
