@@ -12,8 +12,8 @@ import inspect
 import typing
 from typing import Any, Callable, Iterable, Optional
 
-from . import naming
-from .errors import api_error_class
+from . import describe, naming
+from .errors import OperationNotFoundError, api_error_class
 from .models import ApiResponse
 from .spec import Operation, Parameter, Spec
 
@@ -32,8 +32,9 @@ def positional_arguments(operation: Operation) -> list[str]:
     return names
 
 
-def make_function(operation: Operation, invoke: Invoke) -> Callable[..., Any]:
-    """The callable users see for one operation."""
+def make_function(operation: Operation, invoke: Invoke, spec: Spec | None = None) -> OperationFunction:
+    """The callable users see for one operation. With `spec`, its docstring shows the body's and the
+    answer's fields and examples."""
     positional = positional_arguments(operation)
     keyword_only = [p.python_name for p in operation.parameters if p.python_name not in positional]
     accepted = frozenset(positional + keyword_only)
@@ -65,13 +66,45 @@ def make_function(operation: Operation, invoke: Invoke) -> Callable[..., Any]:
         return invoke(operation, arguments, options)
 
     signature = _signature(operation, positional)
-    for function, suffix in ((call, ""), (with_http_info, "_with_http_info")):
-        function.__name__ = function.__qualname__ = label + suffix
-        function.__signature__ = signature if not suffix else signature.replace(return_annotation=ApiResponse)
-        function.__doc__ = docstring(operation, positional)
-    call.with_http_info = with_http_info  # type: ignore[attr-defined]
-    call.operation = operation  # type: ignore[attr-defined]
-    return call
+    function = OperationFunction(label, call, operation, positional, spec, signature)
+    function.with_http_info = OperationFunction(label + "_with_http_info", with_http_info, operation, positional, spec,
+                                                signature.replace(return_annotation=ApiResponse))
+    return function
+
+
+class OperationFunction:
+    # An operation as a callable with a real signature. Its docstring (with the field trees and
+    # examples of the body and the answer) is rendered on first read: binding the 263 operations of a
+    # large spec must stay cheap, and few of them are ever shown by help(). (No class docstring: the
+    # `__doc__` property below is each instance's.)
+
+    def __init__(self, name: str, run: Callable[..., Any], operation: Operation, positional: list[str],
+                 spec: Spec | None, signature: inspect.Signature):
+        self.__name__ = self.__qualname__ = name
+        self.__signature__ = signature
+        self.operation = operation
+        self.with_http_info: OperationFunction | None = None
+        self._run = run
+        self._positional = positional
+        self._spec = spec
+        self._doc: str | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._run(*args, **kwargs)
+
+    def __get__(self, instance: Any, owner: Any = None) -> "OperationFunction":
+        """On a class (a tag group) it stays itself, like a staticmethod; pydoc then documents it as a
+        routine, with its signature."""
+        return self
+
+    @property  # type: ignore[misc]
+    def __doc__(self) -> str:  # type: ignore[override]
+        if self._doc is None:
+            self._doc = docstring(self.operation, self._positional, self._spec)
+        return self._doc
+
+    def __repr__(self) -> str:
+        return f"<operation {self.__name__}{self.__signature__}>"
 
 
 def _annotation(schema: dict[str, Any]) -> Any:
@@ -107,33 +140,19 @@ def _signature(operation: Operation, positional: list[str]) -> inspect.Signature
     return inspect.Signature(parameters)
 
 
-def describe_schema(schema: dict[str, Any]) -> str:
-    """A short type description: `string (date-time)`, `integer`, `array of string`, `one of a, b`."""
-    declared = schema.get("type")
-    kind = "|".join(str(t) for t in declared) if isinstance(declared, list) else str(declared or "any")
-    if kind in ("array", "array|null") and isinstance(schema.get("items"), dict):
-        items = schema["items"]
-        inner = items["$ref"].rsplit("/", 1)[-1] if "$ref" in items else describe_schema(items)
-        kind = f"{kind.replace('array', 'array of')} {inner}"
-    if schema.get("format"):
-        kind += f" ({schema['format']})"
-    if isinstance(schema.get("enum"), list):
-        values = ", ".join(map(str, schema["enum"][:8])) + (", …" if len(schema["enum"]) > 8 else "")
-        kind += f", one of: {values}"
-    return kind
-
-
 def _parameter_line(parameter: Parameter) -> str:
     need = "required" if parameter.required else "optional"
     where = f"{parameter.location} {parameter.name!r}" if parameter.name != parameter.python_name else parameter.location
-    text = f"    {parameter.python_name} ({describe_schema(parameter.schema)}, {need}, {where})"
+    text = f"    {parameter.python_name} ({describe.describe_schema(parameter.schema)}, {need}, {where})"
     if parameter.deprecated:
         text += " [deprecated]"
     description = " ".join(parameter.description.split())
     return text + (f": {description}" if description else "")
 
 
-def docstring(operation: Operation, positional: list[str]) -> str:
+def docstring(operation: Operation, positional: list[str], spec: Spec | None = None) -> str:
+    """What help() shows: summary, method and path, arguments, then (given the spec the operation came
+    from) the body's and the 2xx answer's fields and examples, and the exceptions."""
     lines = [operation.summary or operation.label, ""]
     if operation.description and operation.description != operation.summary:
         lines += [operation.description.strip(), ""]
@@ -153,6 +172,10 @@ def docstring(operation: Operation, positional: list[str]) -> str:
             description = f": {' '.join(body.description.split())}" if body.description else ""
             lines.append(f"    {body.python_name} ({name}, {body.media_type}, {need}){description}")
         lines.append("")
+    if spec is not None:
+        for payload in (describe.body(spec, operation), describe.answer(spec, operation)):
+            if payload is not None:
+                lines += describe.render(payload) + [""]
     lines.append("Returns:")
     for status, response in operation.responses.items():
         if status.startswith(("2", "3")) or status == "default":
@@ -183,6 +206,13 @@ class OperationGroup:
     def __dir__(self) -> list[str]:
         return list(self._names)
 
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not operations of this tag: a typo deserves a suggestion.
+        if name.startswith("_"):  # private and special names (copy, pickle, pydoc probe them)
+            raise AttributeError(name)
+        raise OperationNotFoundError(f"the {self._tag!r} operations have no {name!r}"
+                                     f"{naming.did_you_mean(name, self._names)}")
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._tag!r}: {len(self._names)} operations>"
 
@@ -191,7 +221,8 @@ def group_class(tag: str, functions: dict[str, Callable[..., Any]]) -> type[Oper
     """A class per tag (`CustomersApi`) holding its operations, so that `help(client.customers)` reads
     like the generated client's page."""
     class_name = "".join(part.capitalize() for part in naming.snake_case(tag).split("_")) + "Api"
-    namespace: dict[str, Any] = {name: staticmethod(function) for name, function in functions.items()}
+    namespace: dict[str, Any] = dict(functions)  # OperationFunctions stay themselves on a class: no staticmethod,
+    # which would read (and so render) every docstring now
     namespace["__doc__"] = f"Operations tagged {tag!r}."
     return type(class_name, (OperationGroup,), namespace)
 

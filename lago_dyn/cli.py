@@ -1,90 +1,203 @@
-"""`python -m lago_dyn` / `lago-dyn`: the demo, and operations from the shell.
+# PYTHON_ARGCOMPLETE_OK  (argcomplete's marker: shell completion of operation names)
+"""`python -m lago_dyn` / `lago-dyn`: the demo, operations from the shell, and LocalLago as a server.
 
-    lago-dyn demo                          every call of the Customers API against a local Lago
-    lago-dyn ops [--tag T]                 the operations of a spec
-    lago-dyn describe OP                   what help() shows for an operation
-    lago-dyn call OP --param k=v --data @body.json
-    lago-dyn stubs SPEC -o DIR                 typed .pyi stubs for mypy/pyright
-    lago-dyn diff OLD NEW [--json]             what changed, and what breaks
+    lago-dyn demo                            every call of the Customers API against a local Lago
+    lago-dyn ops [--tag T] [--json]          the operations of a spec
+    lago-dyn describe OP [--example|--json]  what help() shows, with the body's fields and an example
+    lago-dyn call OP --param k=v --data @body.json [--all-pages] [--json]
+    lago-dyn serve [--port N] [--seed F] [--record F]    LocalLago until Ctrl-C or SIGTERM
+    lago-dyn stubs SPEC -o DIR               typed .pyi stubs for mypy/pyright
+    lago-dyn diff OLD NEW [--format text|markdown|json] [--breaking-only]
 
-Errors are one line on stderr and a non-zero exit status, never a traceback.
+Global options (`--spec`, `--api-key`, `--base-url`) go before or after the subcommand. Every failure is
+one line on stderr and exit status 1 (2 for a usage error), never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, NoReturn, Sequence
 
 from .errors import LagoDynError
 
+#: Exceptions whose text is ours (or the user's own input's): shown as they are. Anything else is a bug.
+EXPECTED = (LagoDynError, OSError, ValueError, TypeError)
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lago-dyn", description="A Lago API client built from the OpenAPI spec.")
-    parser.add_argument("--spec", help="spec path or URL (default: the Customers spec lago_dyn ships)")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="run every Customers API call against a local, spec-driven Lago")
-    ops = commands.add_parser("ops", help="list the operations")
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """Usage errors, like every other failure, are one line (argparse prints the whole usage)."""
+        self.exit(2, f"{self.prog}: usage error: {message} (see {self.prog} --help)\n")
+
+
+def _global_options(suppress: bool) -> argparse.ArgumentParser:
+    """`--spec`, `--api-key`, `--base-url`: on the main parser with defaults, and on each subcommand
+    with no default, so that a value given before the subcommand is not reset after it."""
+    options = _Parser(add_help=False)
+    default: Any = argparse.SUPPRESS if suppress else None
+    options.add_argument("--spec", default=default, help="spec path or URL (default: the Customers spec lago_dyn ships)")
+    options.add_argument("--api-key", default=default, help="API key (default: $LAGO_API_KEY)")
+    options.add_argument("--base-url", default=default, help="API base URL (default: the spec's first server)")
+    return options
+
+
+def build_parser() -> argparse.ArgumentParser:
+    shared = [_global_options(suppress=True)]
+    parser = _Parser(prog="lago-dyn", description="A Lago API client built from the OpenAPI spec.",
+                     parents=[_global_options(suppress=False)])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("demo", parents=shared, help="run every Customers API call against a local, spec-driven Lago")
+    ops = commands.add_parser("ops", parents=shared, help="list the operations")
     ops.add_argument("--tag", help="only this tag (snake_cased, e.g. customers)")
-    describe = commands.add_parser("describe", help="show an operation's signature and documentation")
-    describe.add_argument("operation")
-    call = commands.add_parser("call", help="send a validated request and print the JSON response")
-    call.add_argument("operation")
+    ops.add_argument("--json", action="store_true", help="a JSON list instead of a table")
+    describe = commands.add_parser("describe", parents=shared,
+                                   help="an operation's signature, arguments, body and answer fields, examples")
+    _operation_argument(describe)
+    shown = describe.add_mutually_exclusive_group()
+    shown.add_argument("--example", action="store_true", help="only an example request body (for `call --data @-`)")
+    shown.add_argument("--json", action="store_true", help="everything as JSON")
+    call = commands.add_parser("call", parents=shared, help="send a validated request and print the JSON answer")
+    _operation_argument(call)
     call.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                       help="an argument (VALUE is parsed as JSON when it can be: 2, true, [\"a\"])")
-    call.add_argument("--data", help="the request body: JSON text, or @file.json")
-    call.add_argument("--base-url", help="API base URL (default: the spec's first server)")
-    stubs = commands.add_parser("stubs", help="write .pyi stubs typing lago_dyn.Client for a spec")
+    call.add_argument("--data", help="the request body: JSON text, @file.json, or @- for standard input")
+    call.add_argument("--all-pages", action="store_true",
+                      help="every item of a paginated list, page after page (progress on stderr)")
+    call.add_argument("--json", action="store_true", help="compact JSON (one item per line with --all-pages)")
+    serve = commands.add_parser("serve", parents=shared, help="run LocalLago, a spec-driven local Lago, until stopped")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    serve.add_argument("--seed", metavar="FILE", help="a JSON list of customers to preload")
+    serve.add_argument("--record", metavar="FILE", help="append every request received as a JSON line (credentials redacted)")
+    stubs = commands.add_parser("stubs", parents=shared, help="write .pyi stubs typing lago_dyn.Client for a spec")
     stubs.add_argument("stub_spec", metavar="SPEC", nargs="?", help="spec path or URL (default: --spec)")
     stubs.add_argument("-o", "--output", required=True, help="folder to write lago_dyn/__init__.pyi into")
-    compare = commands.add_parser("diff", help="operations added, removed and changed between two specs")
+    compare = commands.add_parser("diff", parents=shared, help="operations added, removed and changed between two specs")
     compare.add_argument("old")
     compare.add_argument("new")
-    compare.add_argument("--json", action="store_true", help="JSON instead of a table")
-    compare.add_argument("--breaking-only", action="store_true", help="only operations with breaking changes")
+    compare.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                         help="text (a table), markdown (breaking changes first, then by tag) or json")
+    compare.add_argument("--json", action="store_const", dest="format", const="json", help="same as --format json")
+    compare.add_argument("--breaking-only", action="store_true", help="only breaking changes")
+    return parser
+
+
+def _operation_argument(parser: argparse.ArgumentParser) -> None:
+    action = parser.add_argument("operation", help="Python name or operationId (create_customer, createCustomer)")
+    action.completer = _complete_operations  # type: ignore[attr-defined]  # read by argcomplete
+
+
+def _complete_operations(prefix: str, parsed_args: argparse.Namespace, **_: Any) -> list[str]:
+    from .client import load_spec
+
+    try:
+        operations = load_spec(getattr(parsed_args, "spec", None)).operations
+    except LagoDynError:
+        return []
+    return [name for name in operations if name.startswith(prefix)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # a shell asks for completions (see README: completion)
+        try:
+            import argcomplete
+        except ImportError:
+            return 1
+        argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
-    except (LagoDynError, OSError, ValueError) as exc:
-        print(f"lago-dyn: {type(exc).__name__}: {_one_line(str(exc))}", file=sys.stderr)
-        return 1
+        status = COMMANDS[args.command](args)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:  # `lago-dyn ops | head -1`: the reader has all it wants
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 0
     except KeyboardInterrupt:
         return 130
+    except EXPECTED as exc:
+        return _fail(f"{type(exc).__name__}: {_one_line(str(exc))}")
+    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
+        return _fail(f"unexpected {type(exc).__name__} (a bug in lago-dyn; please report the command you ran)")
+
+
+def _fail(message: str) -> int:
+    print(f"lago-dyn: {message}", file=sys.stderr)
+    return 1
 
 
 def _one_line(text: str) -> str:
-    return "; ".join(line.strip(" -") for line in text.splitlines() if line.strip())
+    """A multi-line message (a validation error's bullet list) joined into one line."""
+    lines = (line.strip() for line in text.splitlines())
+    return "; ".join(line[2:] if line.startswith("- ") else line for line in lines if line)
 
 
 def _client(args: argparse.Namespace, **kwargs: Any) -> Any:
     from .client import Client
 
-    return Client(args.spec, base_url=getattr(args, "base_url", None), **kwargs)
+    return Client(args.spec, base_url=args.base_url, api_key=args.api_key, **kwargs)
+
+
+def _print_json(value: Any, compact: bool = False) -> None:
+    if compact:
+        print(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    else:
+        print(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 def _ops(args: argparse.Namespace) -> int:
     client = _client(args)
-    names = client.tags[args.tag] if args.tag else client.operations
     if args.tag and args.tag not in client.tags:
         raise ValueError(f"no tag {args.tag!r}; tags: {', '.join(sorted(client.tags))}")
-    for name in sorted(names):
-        operation = client.operations[name].operation
-        print(f"{name:<48} {operation.method:<6} {operation.path}")
+    names = sorted(client.tags[args.tag] if args.tag else client.operations)
+    operations = [client.operations[name].operation for name in names]
+    if args.json:
+        _print_json([{"name": op.name, "operation_id": op.operation_id, "method": op.method, "path": op.path,
+                      "tags": list(op.tags), "summary": op.summary} for op in operations])
+        return 0
+    for operation in operations:
+        print(f"{operation.name:<48} {operation.method:<6} {operation.path}")
     return 0
 
 
 def _describe(args: argparse.Namespace) -> int:
     import inspect
 
-    function = _client(args).operation(args.operation)
+    from . import describe
+    from .validation import SchemaValidators
+
+    client = _client(args)
+    function = client.operation(args.operation)
+    operation = function.operation
+    if args.example:
+        if operation.body is None:
+            raise ValueError(f"{operation.name} takes no request body")
+        _print_json(describe.example_body(client.spec, operation, SchemaValidators(client.spec)))
+        return 0
+    if args.json:
+        body, answer = describe.body(client.spec, operation), describe.answer(client.spec, operation)
+        _print_json({
+            "name": operation.name, "operation_id": operation.operation_id, "method": operation.method,
+            "path": operation.path, "tags": list(operation.tags), "summary": operation.summary,
+            "description": operation.description, "signature": f"{operation.name}{inspect.signature(function)}",
+            "parameters": [{"name": p.python_name, "in": p.location, "wire_name": p.name, "required": p.required,
+                            "type": describe.describe_schema(p.schema), "description": p.description}
+                           for p in operation.parameters],
+            "body": body.to_json() if body else None,
+            "answer": answer.to_json() if answer else None,
+        })
+        return 0
     print(f"{function.__name__}{inspect.signature(function)}\n")
     print(function.__doc__)
     return 0
 
 
 def _call(args: argparse.Namespace) -> int:
-    function = _client(args).operation(args.operation)
+    client = _client(args)
+    function = client.operation(args.operation)
     kwargs: dict[str, Any] = {}
     for item in args.param:
         name, separator, value = item.partition("=")
@@ -92,12 +205,46 @@ def _call(args: argparse.Namespace) -> int:
             raise ValueError(f"--param {item!r}: expected NAME=VALUE")
         kwargs[name] = _json_or_text(value)
     if args.data is not None:
-        text = open(args.data[1:], encoding="utf-8").read() if args.data.startswith("@") else args.data
         body_name = function.operation.body.python_name if function.operation.body else "body"
-        kwargs[body_name] = json.loads(text)
+        kwargs[body_name] = _read_body(args.data)
+    if args.all_pages:
+        from .progress import track
+
+        items: Iterable[Any] = track(client.paginate(function.__name__, **kwargs), desc=function.__name__)
+        if args.json:
+            for item in items:
+                _print_json(item, compact=True)
+        else:
+            _print_json(list(items))
+        return 0
     result = function(**kwargs)
-    print(json.dumps(result, indent=2, ensure_ascii=False) if not isinstance(result, (bytes, str)) else result)
+    if isinstance(result, (bytes, str)):
+        print(result if isinstance(result, str) else result.decode("utf-8", "replace"))
+    else:
+        _print_json(result, compact=args.json)
     return 0
+
+
+def _read_body(data: str) -> Any:
+    """`--data`: JSON text, `@file.json`, or `@-` (standard input, e.g. from `describe --example`)."""
+    if data == "@-":
+        text = sys.stdin.read()
+    elif data.startswith("@"):
+        with open(data[1:], encoding="utf-8") as file:
+            text = file.read()
+    else:
+        text = data
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"--data is not valid JSON (line {exc.lineno}, column {exc.colno})") from None  # type: ignore[attr-defined]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .client import load_spec
+    from .testing.serve import serve
+
+    return serve(load_spec(args.spec), host=args.host, port=args.port, seed_file=args.seed, record_file=args.record)
 
 
 def _stubs(args: argparse.Namespace) -> int:
@@ -113,10 +260,18 @@ def _diff(args: argparse.Namespace) -> int:
     from . import diff
     from .client import load_spec
 
-    changes = diff.diff(load_spec(args.old), load_spec(args.new))
+    old, new = load_spec(args.old), load_spec(args.new)
+    changes = diff.diff(old, new)
     if args.breaking_only:
-        changes = [change for change in changes if change.breaking]
-    print(json.dumps(diff.as_json(changes), indent=2) if args.json else diff.as_table(changes))
+        changes = diff.breaking_only(changes)
+    if args.format == "json":
+        _print_json(diff.as_json(changes))
+    elif args.format == "markdown":
+        tags = {name: (op.tags or ("untagged",))[0] for spec in (old, new) for name, op in spec.operations.items()}
+        versions = [str((spec.root.get("info") or {}).get("version", "?")) for spec in (old, new)]
+        print(diff.as_markdown(changes, tags, f"{new.title}: {versions[0]} -> {versions[1]}"), end="")
+    else:
+        print(diff.as_table(changes))
     return 0
 
 
@@ -180,5 +335,6 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "demo": _demo, "ops": _ops, "describe": _describe, "call": _call, "stubs": _stubs, "diff": _diff,
+    "demo": _demo, "ops": _ops, "describe": _describe, "call": _call, "serve": _serve, "stubs": _stubs,
+    "diff": _diff,
 }

@@ -123,7 +123,7 @@ class Client:
         # connections (a closed requests session reconnects).
         self._finalizer = weakref.finalize(self, self._calls.transport.close)
         self.operations: dict[str, Callable[..., Any]] = {
-            name: binding.make_function(operation, self._calls.invoke)
+            name: binding.make_function(operation, self._calls.invoke, self.spec)
             for name, operation in self.spec.operations.items()
         }
         self._groups = binding.tag_groups(self.spec, self.operations)

@@ -9,8 +9,8 @@ that was removed or changed type.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Mapping
 
 from .spec import Operation, Spec, child_uri
 
@@ -67,6 +67,35 @@ def as_table(diffs: list[OperationDiff]) -> str:
     lines.append(f"\n{summary['added']} added, {summary['removed']} removed, {summary['changed']} changed, "
                  f"{summary['breaking']} with breaking changes")
     return "\n".join(lines)
+
+
+def breaking_only(diffs: list[OperationDiff]) -> list[OperationDiff]:
+    """The operations with breaking changes, each with only its breaking changes."""
+    return [replace(d, changes=[c for c in d.changes if c.breaking]) for d in diffs if d.breaking]
+
+
+def as_markdown(diffs: list[OperationDiff], tags: Mapping[str, str], title: str = "API changes") -> str:
+    """A pull-request comment or release note: the summary, breaking changes first, then every other
+    change grouped by tag (`tags` maps an operation to its tag)."""
+    summary = as_json(diffs)["summary"]
+    lines = [f"## {title}", "", f"{summary['added']} added, {summary['removed']} removed, {summary['changed']} "
+             f"changed, {summary['breaking']} with breaking changes.", ""]
+    breaking = breaking_only(diffs)
+    if breaking:
+        lines += ["### Breaking changes", ""]
+        for entry in breaking:
+            what = "; ".join(f"`{c.location}`: {c.detail}" for c in entry.changes) or "operation removed"
+            lines.append(f"- **{entry.operation}** ({tags.get(entry.operation, 'untagged')}): {what}")
+        lines.append("")
+    by_tag: dict[str, list[str]] = {}
+    for entry in diffs:
+        calm = [c for c in entry.changes if not c.breaking]
+        if entry.status == "added" or calm:
+            what = "added" if entry.status == "added" else "; ".join(f"`{c.location}`: {c.detail}" for c in calm)
+            by_tag.setdefault(tags.get(entry.operation, "untagged"), []).append(f"- **{entry.operation}**: {what}")
+    for tag in sorted(by_tag):
+        lines += [f"### {tag}", "", *by_tag[tag], ""]
+    return "\n".join(lines).rstrip() + "\n"
 
 
 class _SchemaComparison:

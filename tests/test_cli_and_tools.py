@@ -14,9 +14,10 @@ from conftest import API_KEY, shared_spec
 from lago_dyn import diff
 
 
-def cli(*args, env=None, timeout=120):
+def cli(*args, env=None, timeout=120, input=None):
+    """`lago-dyn ARGS` as a separate process, the way a shell runs it."""
     return subprocess.run([sys.executable, "-m", "lago_dyn", *args], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})})
+                          timeout=timeout, env={**os.environ, **(env or {})}, input=input)
 
 
 # -- command line --------------------------------------------------------------------------------------

@@ -83,8 +83,9 @@ class LocalLago:
     """
 
     def __init__(self, spec: SpecSource | Spec | None = None, *, require_auth: bool = True, stateful: bool = True,
-                 read_timeout: float = DEFAULT_READ_TIMEOUT):
+                 read_timeout: float = DEFAULT_READ_TIMEOUT, host: str = "127.0.0.1", port: int = 0):
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
+        self.host, self._requested_port = host, port  # port 0: any free port
         self.require_auth = require_auth
         self.read_timeout = read_timeout
         self.requests: list[RecordedRequest] = []
@@ -102,7 +103,7 @@ class LocalLago:
 
     def start(self) -> "LocalLago":
         handler = type("Handler", (_Handler,), {"lago": self, "timeout": self.read_timeout})
-        self._server = _Server(("127.0.0.1", 0), handler)
+        self._server = _Server((self.host, self._requested_port), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="LocalLago", daemon=True)
         self._thread.start()
@@ -128,7 +129,7 @@ class LocalLago:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{self.base_path}"
+        return f"http://{self.host}:{self.port}{self.base_path}"
 
     # -- what tests set up and read ----------------------------------------------------------------------
 
