@@ -9,7 +9,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import requests
 
@@ -45,10 +45,12 @@ def load_spec(
     cache_dir: str | os.PathLike | None | bool = None,
     timeout: float = DEFAULT_LOAD_TIMEOUT,
     allow_remote_refs: bool = False,
+    overlays: Sequence[Any] | None = None,
 ) -> Spec:
-    """Load and index a spec once, to share it between clients (validators compile once per Spec)."""
+    """Load and index a spec once, to share it between clients (validators compile once per Spec).
+    `overlays`: Overlay documents (paths, dicts, or shipped names like "lago-fixes") applied in order."""
     return Spec(load_document(source if source is not None else default_spec_path(), cache_dir=cache_dir,
-                              timeout=timeout, allow_remote_refs=allow_remote_refs))
+                              timeout=timeout, allow_remote_refs=allow_remote_refs, overlays=overlays))
 
 
 class Client:
@@ -77,12 +79,14 @@ class Client:
         cache_dir: str | os.PathLike | None | bool = None,
         allow_remote_refs: bool = False,
         on_event: Callable[[dict[str, Any]], None] | None = None,
+        overlays: Sequence[Any] | None = None,
     ):
         if response_validation not in responses.VALIDATION_MODES:
             raise ValueError(f"response_validation must be one of {responses.VALIDATION_MODES}, "
                              f"not {response_validation!r}")
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec, cache_dir=cache_dir,
-                                                                   allow_remote_refs=allow_remote_refs)
+                                                                   allow_remote_refs=allow_remote_refs,
+                                                                   overlays=overlays)
         self.base_url = (base_url or self._first_server()).rstrip("/")
         self.response_validation = response_validation
         self.request_validation = request_validation
