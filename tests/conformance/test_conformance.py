@@ -29,8 +29,9 @@ def needs_prism():
 
 def explaining_defect(spec_name, violation):
     for index, defect in enumerate(DEFECTS):
+        fields = defect["field"] if isinstance(defect["field"], list) else [defect["field"]]
         if spec_name in defect["specs"] and violation.rule == defect["rule"] \
-                and re.search(rf"(^|\.){re.escape(defect['field'])}$", violation.location):
+                and any(re.search(rf"(^|\.){re.escape(name)}$", violation.location) for name in fields):
             return index
     return None
 
