@@ -46,15 +46,20 @@ def default_dir() -> Path | None:
     return Path(base) / "lago_dyn"
 
 
-def parsed(data: bytes, parse: Callable[[], Any], cache_dir: str | os.PathLike | None | bool) -> Any:
-    """The parsed document for `data`, from the cache when a trustworthy entry is there, else from
-    `parse()` (and then stored). `cache_dir=False` bypasses the cache, None means `default_dir()`."""
+def parsed(data: bytes, parse: Callable[[], Any], cache_dir: str | os.PathLike | None | bool,
+           *, also_keyed_on: bytes = b"") -> Any:
+    """The parsed document for `data`, from the cache when a trustworthy entry is there, else from `parse()` (and then
+    stored). `cache_dir=False` bypasses the cache, None means `default_dir()`. `also_keyed_on` is
+    anything else the parsed form depends on (the overlays applied to it): part of the key."""
     if cache_dir is False:
         return parse()
     folder = default_dir() if cache_dir is None or cache_dir is True else Path(cache_dir)
     if folder is None:
         return parse()
-    digest = hashlib.sha256(data).hexdigest()
+    key = hashlib.sha256(data).digest()
+    if also_keyed_on:
+        key = hashlib.sha256(key + also_keyed_on).digest()
+    digest = key.hex()
     stamp = {"format": FORMAT, "lago_dyn": _version(), "sha256": digest}
     entry = folder / f"spec-{FORMAT}-{digest}.json"
     if _trusted_folder(folder):

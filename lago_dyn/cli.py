@@ -175,7 +175,7 @@ def _describe(args: argparse.Namespace) -> int:
     if args.example:
         if operation.body is None:
             raise ValueError(f"{operation.name} takes no request body")
-        _print_json(describe.example_body(client.spec, operation, SchemaValidators(client.spec)))
+        _print_json(describe.example_body(client.spec, operation, client.spec.validators))
         return 0
     if args.json:
         body, answer = describe.body(client.spec, operation), describe.answer(client.spec, operation)

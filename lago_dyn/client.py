@@ -10,7 +10,7 @@ import logging
 import os
 import time
 import weakref
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import requests
@@ -43,15 +43,17 @@ def load_spec(
     base_uri: str | None = None,
     session: requests.Session | None = None,
     verify: bool | str = True,
+    overlays: Sequence[Any] | None = None,
 ) -> Spec:
     """Load and index a spec once, to share it between clients (validators compile once per Spec).
 
     URLs are fetched with `session` (the user's proxies and certificates apply) and `verify`. `$ref`s may
     leave the spec's folder only to files under `ref_root`; a dict source resolves its relative `$ref`s
-    against `base_uri`."""
+    against `base_uri`. `overlays`: Overlay documents (paths, dicts, or shipped names like "lago-fixes")
+    applied in order."""
     return Spec(load_document(source if source is not None else default_spec_path(), cache_dir=cache_dir,
                               timeout=timeout, allow_remote_refs=allow_remote_refs, ref_root=ref_root,
-                              base_uri=base_uri, session=session, verify=verify))
+                              base_uri=base_uri, session=session, verify=verify, overlays=overlays))
 
 
 class Client:
@@ -92,13 +94,14 @@ class Client:
         ref_root: str | os.PathLike | None = None,
         profile: Profile = LAGO,
         on_event: Callable[[dict[str, Any]], None] | None = None,
+        overlays: Sequence[Any] | None = None,
     ):
         if check_formats not in ("requests", "both", "none"):
             raise ConfigurationError(f"check_formats must be 'requests', 'both' or 'none', not {check_formats!r}")
         modes = pipeline.response_modes(response_validation)
         self.spec = spec if isinstance(spec, Spec) else load_spec(
             spec, cache_dir=cache_dir, allow_remote_refs=allow_remote_refs, ref_root=ref_root, session=session,
-            verify=verify)
+            verify=verify, overlays=overlays)
         self.base_url = _checked_base_url(base_url or _first_server(self.spec))
         self.profile = profile
         if api_key is None and profile.api_key_env:

@@ -10,7 +10,7 @@ spec (`SpecError`), the client's own configuration (`ConfigurationError`), the r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 
 class LagoDynError(Exception):
@@ -138,8 +138,31 @@ class ApiError(LagoDynError):
         detail = " ".join(str(part) for part in (self.error or reason, self.code and f"[{self.code}]") if part)
         message = f"{operation}: HTTP {status}" + (f" {detail}" if detail else "")
         if self.error_details:
-            message += f": {self.error_details}"
+            message += f": {details_text(self.error_details)}"
         super().__init__(message)
+
+
+def details_text(details: Any) -> str:
+    """Lago's `error_details` as a reader wants them: `{"email": ["invalid_email_format"]}` becomes
+    `email: invalid_email_format`; nested objects give dotted names; anything else is shown as JSON."""
+    if not isinstance(details, Mapping):
+        return _as_json(details)
+    return "; ".join(_detail_lines(details, ""))
+
+
+def _detail_lines(details: Mapping[str, Any], prefix: str) -> Iterator[str]:
+    for name, reasons in details.items():
+        if isinstance(reasons, Mapping):
+            yield from _detail_lines(reasons, f"{prefix}{name}.")
+            continue
+        listed = reasons if isinstance(reasons, list) else [reasons]
+        yield f"{prefix}{name}: " + ", ".join(r if isinstance(r, str) else _as_json(r) for r in listed)
+
+
+def _as_json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, default=lambda other: type(other).__name__)
 
 
 class BadRequestError(ApiError):

@@ -8,15 +8,16 @@ OpenAPI document is JSON data, and `2024-01-01` in an example is a string to JSO
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Union
+from typing import Any, Mapping, Sequence, Union
 
-from . import cache, dialects, walk
+from . import cache, dialects, overlay, walk
 from .errors import SpecError, SpecLoadError
 
 SpecSource = Union[str, os.PathLike, Mapping[str, Any]]
@@ -84,10 +85,13 @@ def _is_31(root: Any) -> bool:
     return isinstance(root, dict) and str(root.get("openapi", "")).startswith("3.1")
 
 
-def _parse_spec(data: bytes, origin: str) -> Any:
-    """Parse, then give 3.1's leftover `nullable`s their meaning (see dialect.py); both are cached."""
+def _parse_spec(data: bytes, origin: str, overlays: list | None = None) -> Any:
+    """Parse, apply the overlays (before anything reads the document), then give 3.1's leftover
+    `nullable`s their meaning (see dialects.py); all three are cached."""
     document = parse_bytes(data, origin)
-    if _is_31(document) and b"nullable" in data:
+    if overlays:
+        overlay.apply(document, overlays)
+    if _is_31(document) and (b"nullable" in data or overlays):
         dialects.without_nullable(document)
     return document
 
@@ -171,14 +175,20 @@ def load_document(
     base_uri: str | None = None,
     session: Any = None,
     verify: Any = True,
+    overlays: Sequence[overlay.OverlaySource] | None = None,
 ) -> LoadedDocument:
     """Load a spec and the documents its `$ref`s point to. `cache_dir=False` disables the disk cache;
     None uses the default location (see `cache.default_dir`). `$ref`s may leave the spec's folder only to
-    files under `ref_root`; a dict's relative `$ref`s resolve against `base_uri` (a folder path or URI)."""
+    files under `ref_root`; a dict's relative `$ref`s resolve against `base_uri` (a folder path or URI).
+    `overlays` (paths, dicts or shipped names like "lago-fixes") are applied in order to the spec's own
+    document, right after parsing."""
     fetcher = Fetcher(timeout, max_bytes, session, verify)
     root_folder = Path(ref_root).expanduser().resolve() if ref_root is not None else None
+    patches = overlay.load_all(overlays)
     if isinstance(source, Mapping):
         root = source if isinstance(source, dict) else dict(source)
+        if patches:
+            root = overlay.apply(copy.deepcopy(root), patches)  # never change the caller's dict
         if _is_31(root) and dialects.has_nullable(root):
             root = dialects.without_nullable(root, copy_first=True)  # never change the caller's dict
         loaded = LoadedDocument(root=root, base_uri=_dict_base_uri(base_uri))
@@ -187,7 +197,8 @@ def load_document(
     if not isinstance(source, (str, os.PathLike)):
         raise SpecLoadError(f"a spec is a path, an http(s) URL or a dict, not {type(source).__name__}")
     data, uri = read_source(source, fetcher)
-    root = cache.parsed(data, lambda: _parse_spec(data, os.fspath(source)), cache_dir)
+    root = cache.parsed(data, lambda: _parse_spec(data, os.fspath(source), patches), cache_dir,
+                        also_keyed_on=overlay.fingerprint(patches))
     if not isinstance(root, dict):
         raise SpecError(f"{os.fspath(source)}: is not an OpenAPI document (its top level is not a mapping)")
     loaded = LoadedDocument(root=root, base_uri=uri)

@@ -16,11 +16,13 @@ client shared by threads compiles each schema once.
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any, Callable, Iterable
 
 from .errors import Violation
 from .spec import Spec
+from .suggest import closest, did_you_mean
 
 #: Which direction data travels decides OpenAPI 3.0's readOnly/writeOnly rules.
 WRITE, READ = "write", "read"
@@ -115,13 +117,14 @@ class SchemaValidators:
 
     def _explain(self, schema_uri: str, instance: Any, location: str, direction: str,
                  reveal_values: bool, formats: bool) -> list[Violation]:
-        found = []
+        found: dict[tuple[str, str, str], Violation] = {}
         for error in self._judge(schema_uri, direction, formats).iter_errors(instance):
             while error.context:  # anyOf/oneOf: "no branch matched" says less than the closest branch
                 error = max(error.context, key=_closeness)
-            found.append(_violation(error, location, reveal_values))
-        found.sort(key=lambda v: v.location)
-        return found
+            for violation in _violations(error, location, reveal_values):
+                # jsonschema reports k missing fields as k errors on the object: one line each, not k².
+                found.setdefault((violation.location, violation.rule, violation.message), violation)
+        return sorted(found.values(), key=lambda v: v.location)
 
 
 def _closeness(error: Any) -> tuple[int, bool]:
@@ -143,36 +146,126 @@ def _tolerant(is_valid: Callable[[Any], bool]) -> Callable[[Any], bool]:
     return check
 
 
-def _violation(error: Any, location: str, reveal_values: bool) -> Violation:
+def _violations(error: Any, location: str, reveal_values: bool) -> list[Violation]:
+    """One jsonschema error as violations for humans: a missing or unknown field is reported at the
+    field's own location (one violation per field), values are shown as JSON (or not at all, for
+    values that may be secrets), and the message is ours, never the library's text."""
     path = list(error.absolute_path)
     rule = str(error.validator)
-    value_type = json_type(error.instance)
     if rule == "required":
-        missing = _missing_properties(error)
-        return Violation(render_location(location, path + missing[:1]), rule,
-                         f"required field {', '.join(map(repr, missing))} is missing", "nothing")
-    if rule in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict):
-        return Violation(render_location(location, path), rule, _first_line(error.message), value_type)
-    message = _first_line(error.message) if reveal_values else _message_without_value(rule, error)
-    return Violation(render_location(location, path), rule, message, value_type)
+        return [Violation(render_location(location, path + [name]), rule, f"required field {name!r} is missing",
+                          "nothing") for name in _missing_properties(error)]
+    if rule in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict) \
+            and _undeclared(error):
+        declared = list((error.schema.get("properties") or {}) if isinstance(error.schema, dict) else ())
+        return [Violation(render_location(location, path + [name]), rule,
+                          f"{name!r} is not a field of this object{did_you_mean(name, declared)}",
+                          json_type(error.instance[name])) for name in _undeclared(error)]
+    return [Violation(render_location(location, path), rule, _message(rule, error, reveal_values),
+                      json_type(error.instance))]
 
 
 def _missing_properties(error: Any) -> list[str]:
     wanted = error.validator_value if isinstance(error.validator_value, list) else []
     present = error.instance if isinstance(error.instance, dict) else {}
-    return [name for name in wanted if name not in present] or [str(error.message)]
+    return [str(name) for name in wanted if name not in present]
 
 
-def _first_line(message: str, limit: int = 300) -> str:
-    line = message.splitlines()[0] if message else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+def _undeclared(error: Any) -> list[str]:
+    """The keys additionalProperties/unevaluatedProperties refused: not declared, matching no pattern."""
+    import re
+
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    declared = schema.get("properties") or {}
+    patterns = list(schema.get("patternProperties") or {})
+    return [str(key) for key in error.instance
+            if key not in declared and not any(re.search(pattern, str(key)) for pattern in patterns)]
 
 
-def _message_without_value(rule: str, error: Any) -> str:
-    """For values that may be secrets (headers, cookies): the rule, never the value."""
+def shown(value: Any, limit: int = 80) -> str:
+    """A value as it would appear in JSON (`{"a": 1}`, `null`, `"EUR"`), cut to `limit` characters;
+    never a Python repr such as `ApiObject({...})` or `None`."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        return f"a value of type {type(value).__name__}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+#: How many allowed values an enum message lists in full; past this, only the closest are named.
+ENUM_LISTED = 6
+
+
+def _enum_message(value: Any, allowed: list[Any], reveal_values: bool) -> str:
+    """A short enum is listed whole; a long one (Lago's currencies: 138) only by the values closest to
+    what was given, so the line stays readable and points at the likely fix."""
+    subject = shown(value) if reveal_values else "the value"
+    if len(allowed) <= ENUM_LISTED:
+        message = f"{subject} is not one of {', '.join(shown(choice) for choice in allowed)}"
+    else:
+        message = f"{subject} is not one of the {len(allowed)} allowed values"
+    near = _closest_choices(value, allowed) if reveal_values else []
+    if near:
+        return f"{message}; did you mean {' or '.join(map(repr, near))}?"
+    if len(allowed) <= ENUM_LISTED:
+        return message
+    examples = [choice for choice in allowed if choice is not None][:3]
+    return f"{message} ({', '.join(map(shown, examples))}, ...)"
+
+
+def _closest_choices(value: Any, allowed: list[Any]) -> list[str]:
+    if not isinstance(value, str):
+        return []
+    choices = [choice for choice in allowed if isinstance(choice, str)]
+    same_but_case = [choice for choice in choices if choice.casefold() == value.casefold()]
+    return same_but_case[:1] or closest(value, choices, n=3)
+
+
+def _message(rule: str, error: Any, reveal_values: bool) -> str:
+    """The sentence for one broken rule. With `reveal_values` False (headers, cookies), it says what
+    the rule wants and never shows the value."""
     expected = error.validator_value
+    value = error.instance
+    subject = shown(value) if reveal_values else "the value"
+    schema = error.schema if isinstance(error.schema, dict) else {}
     if rule == "type":
-        return f"must be of type {expected}"
+        types = expected if isinstance(expected, list) else [expected]
+        return f"{subject} is not of type {' or '.join(map(str, types))}"
     if rule == "enum":
-        return f"must be one of {expected}"
-    return f"breaks the {rule!r} rule ({expected!r})"
+        return _enum_message(value, expected if isinstance(expected, list) else [expected], reveal_values)
+    if rule == "const":
+        return f"{subject} is not {shown(expected)}"
+    if rule in ("minimum", "maximum"):
+        exclusive = schema.get("exclusiveMinimum" if rule == "minimum" else "exclusiveMaximum") is True
+        relation = {("minimum", False): "at least", ("minimum", True): "more than",
+                    ("maximum", False): "at most", ("maximum", True): "less than"}[(rule, exclusive)]
+        return f"{subject} is not {relation} {expected}"
+    if rule in ("exclusiveMinimum", "exclusiveMaximum"):
+        return f"{subject} is not {'more' if rule == 'exclusiveMinimum' else 'less'} than {expected}"
+    if rule in ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"):
+        unit = {"L": "characters", "I": "items", "P": "fields"}[rule[3]]
+        return f"has {'fewer' if rule.startswith('min') else 'more'} than {expected} {unit}"
+    if rule == "pattern":
+        return f"{subject} does not match the pattern {expected}"
+    if rule == "format":
+        return f"{subject} is not a valid {expected}"
+    if rule == "multipleOf":
+        return f"{subject} is not a multiple of {expected}"
+    if rule == "uniqueItems":
+        return "has repeated items; each item must be unique"
+    if rule == "oneOf" and not error.context:
+        return f"{subject} matches more than one of the 'oneOf' alternatives; exactly one is allowed"
+    if rule in ("anyOf", "oneOf"):
+        return f"{subject} matches none of the alternatives"
+    if rule == "not":
+        return f"{subject} matches a schema it must not match"
+    if rule in ("readOnly", "writeOnly"):
+        carrier = "request" if rule == "readOnly" else "response"
+        return f"is {rule[:-4]}-only: a {carrier} may not carry it"
+    if rule == "nullable":
+        return "null is not allowed here"
+    if rule == "False":
+        return "no value is allowed here"
+    if rule in ("additionalProperties", "unevaluatedProperties"):
+        return "has fields this object does not allow"
+    return f"breaks the {rule!r} rule"

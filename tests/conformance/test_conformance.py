@@ -14,7 +14,7 @@ from referencing.jsonschema import DRAFT202012
 import lago_dyn
 from conftest import API_KEY, shared_spec
 from harness import TABLES, prism, prism_missing_reason, run
-from lago_dyn import dialects
+from lago_dyn import dialects, overlay
 
 DEFECTS = yaml.safe_load((Path(__file__).with_name("upstream_defects.yaml")).read_text())
 
@@ -28,8 +28,9 @@ def needs_prism():
 
 def explaining_defect(spec_name, violation):
     for index, defect in enumerate(DEFECTS):
+        fields = defect["field"] if isinstance(defect["field"], list) else [defect["field"]]
         if spec_name in defect["specs"] and violation.rule == defect["rule"] \
-                and re.search(rf"(^|\.){re.escape(defect['field'])}$", violation.location):
+                and any(re.search(rf"(^|\.){re.escape(name)}$", violation.location) for name in fields):
             return index
     return None
 
@@ -44,15 +45,26 @@ def independently_invalid(spec, outcome):
     return not validator.is_valid(outcome.body)
 
 
+def only_the_actions_fixing(defect):
+    """The shipped overlay cut down to the actions that fix one listed defect."""
+    raw = yaml.safe_load((overlay.SHIPPED_DIR / "lago-fixes.yaml").read_text())
+    actions = [action for action in raw["actions"] if action.get("x-lago-dyn-defect") == defect]
+    assert actions, f"lago-fixes has no action for the listed defect {defect!r}"
+    return {**raw, "actions": actions}
+
+
 @pytest.mark.parametrize("version", ["1.6.4", "1.21.0", "1.51.0"])
 def test_every_operation_is_accepted_by_prism_and_its_answers_validate(version):
+    """Without the overlay, every failure is a listed upstream defect, fixed by its own overlay action;
+    with the overlay, every answer is valid."""
     path = shared_spec(version)
     with prism(path) as base_url:
         report = run(path, base_url)
-    TABLES.append(report.table())
+        fixed = run(path, base_url, overlays=["lago-fixes"])
+    TABLES.extend([report.table(), fixed.table()])
     spec = lago_dyn.load_spec(path)
-    assert len(report.outcomes) == len(spec.operations)  # 100% of the operations were called
-    unexplained, used = [], set()
+    assert len(report.outcomes) == len(fixed.outcomes) == len(spec.operations)  # 100% of the operations
+    unexplained, explained = [], {}
     for outcome in report.failures:
         if not outcome.accepted:
             unexplained.append(f"{outcome.operation}: {outcome.problem}")
@@ -62,10 +74,19 @@ def test_every_operation_is_accepted_by_prism_and_its_answers_validate(version):
             unexplained.append(f"{outcome.operation}: {outcome.problem}")
             continue
         assert independently_invalid(spec, outcome), f"{outcome.operation}: only lago_dyn rejects this answer"
-        used.update(defects)
+        for index, violation in zip(defects, outcome.violations):
+            explained.setdefault(index, []).append((outcome, violation.location))
     assert not unexplained, "\n".join(unexplained)
-    stale = [DEFECTS[i]["field"] for i, d in enumerate(DEFECTS) if path.name in d["specs"] and i not in used]
+    stale = [DEFECTS[i]["field"] for i, d in enumerate(DEFECTS) if path.name in d["specs"] and i not in explained]
     assert not stale, f"listed upstream defects that no longer fail on {path.name}: {stale}"
+    for index, cases in explained.items():
+        defect = DEFECTS[index]["fixed_by"]
+        patched = lago_dyn.load_spec(path, overlays=[only_the_actions_fixing(defect)])
+        validators = patched.validators
+        for outcome, location in cases:
+            left = validators.violations(outcome.schema_uri, outcome.body, "body", "read")
+            assert location not in {v.location for v in left}, f"{defect} does not fix {outcome.operation}"
+    assert [f"{o.operation}: {o.problem}" for o in fixed.failures] == []
 
 
 # -- Prism with --errors as a second validator ---------------------------------------------------------
