@@ -13,6 +13,7 @@ import typing
 from typing import Any, Callable, Iterable, Optional
 
 from . import describe, naming
+from .suggest import did_you_mean
 from .errors import OperationNotFoundError, api_error_class
 from .models import ApiResponse
 from .spec import Operation, Parameter, Spec
@@ -54,7 +55,7 @@ def make_function(operation: Operation, invoke: Invoke, spec: Spec | None = None
                 options[key] = value
             else:
                 raise TypeError(f"{label}() got an unexpected keyword argument {key!r}"
-                                f"{naming.did_you_mean(key, accepted)}")
+                                f"{did_you_mean(key, accepted)}")
         return arguments, options
 
     def call(*args: Any, **kwargs: Any) -> Any:
@@ -211,7 +212,7 @@ class OperationGroup:
         if name.startswith("_"):  # private and special names (copy, pickle, pydoc probe them)
             raise AttributeError(name)
         raise OperationNotFoundError(f"the {self._tag!r} operations have no {name!r}"
-                                     f"{naming.did_you_mean(name, self._names)}")
+                                     f"{did_you_mean(name, self._names)}")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._tag!r}: {len(self._names)} operations>"

@@ -167,7 +167,6 @@ def _describe(args: argparse.Namespace) -> int:
     import inspect
 
     from . import describe
-    from .validation import SchemaValidators
 
     client = _client(args)
     function = client.operation(args.operation)

@@ -21,7 +21,7 @@ from .errors import ConfigurationError, OperationNotFoundError
 from .lago import FULL_SPEC_HINT, LAGO, default_spec_path
 from .loader import DEFAULT_LOAD_TIMEOUT, SpecSource, load_document
 from .models import ApiResponse
-from .naming import did_you_mean
+from .suggest import did_you_mean
 from .profile import Profile
 from .spec import Operation, Spec
 from .transport import DEFAULT_POOL_MAXSIZE, RequestsTransport, Transport

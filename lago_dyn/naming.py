@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import keyword
 import re
-from typing import Iterable
 
 _ACRONYM_THEN_WORD = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _LOWER_THEN_UPPER = re.compile(r"([a-z\d])([A-Z])")
@@ -54,10 +53,3 @@ def parameter_name(name: str) -> str:
     """`external_customer_ids[]` -> `external_customer_ids`; `X-Request-Id` -> `x_request_id`."""
     return python_identifier(name.replace("[]", ""), fallback="param")
 
-
-def did_you_mean(name: str, candidates: "Iterable[str]") -> str:
-    """`; did you mean 'find_customer'?` for the closest candidate, or nothing."""
-    import difflib
-
-    close = difflib.get_close_matches(name, list(candidates), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""

@@ -94,7 +94,7 @@ def load(source: OverlaySource) -> Overlay:
         return _checked(source, "(given as a mapping)")
     if not isinstance(source, (str, os.PathLike)):
         raise SpecLoadError(f"an overlay is a path, a shipped name or a dict, not {type(source).__name__}")
-    from .loader import parse_bytes, read_source
+    from .loader import Fetcher, parse_bytes, read_source
 
     text = os.fspath(source)
     shipped_path = SHIPPED_DIR / f"{text}.yaml"
@@ -107,7 +107,7 @@ def load(source: OverlaySource) -> Overlay:
 
         raise SpecLoadError(f"overlay {text!r}: no such file, and not a shipped overlay "
                             f"({', '.join(shipped()) or 'none'}){did_you_mean(text, shipped())}")
-    data, _ = read_source(path, timeout=10.0, max_bytes=_MAX_OVERLAY_BYTES)
+    data, _ = read_source(path, Fetcher(timeout=10.0, max_bytes=_MAX_OVERLAY_BYTES))
     return _checked(parse_bytes(data, text), text)
 
 

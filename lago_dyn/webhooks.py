@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterator
 
 from .errors import OperationNotFoundError, WebhookValidationError
 from .models import ApiObject, parse_json
-from .naming import did_you_mean
+from .suggest import did_you_mean
 from .spec import Spec
 from .validation import WRITE
 
