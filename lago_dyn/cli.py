@@ -9,7 +9,7 @@
     lago-dyn stubs SPEC -o DIR               typed .pyi stubs for mypy/pyright
     lago-dyn diff OLD NEW [--format text|markdown|json] [--breaking-only]
 
-Global options (`--spec`, `--api-key`, `--base-url`) go before or after the subcommand. Every failure is
+Global options (`--spec`, `--api-key`, `--base-url`, `--overlay`) go before or after the subcommand. Every failure is
 one line on stderr and exit status 1 (2 for a usage error), never a traceback.
 """
 
@@ -41,6 +41,8 @@ def _global_options(suppress: bool) -> argparse.ArgumentParser:
     options.add_argument("--spec", default=default, help="spec path or URL (default: the Customers spec lago_dyn ships)")
     options.add_argument("--api-key", default=default, help="API key (default: $LAGO_API_KEY)")
     options.add_argument("--base-url", default=default, help="API base URL (default: the spec's first server)")
+    options.add_argument("--overlay", action="append", default=default, metavar="FILE",
+                         help="an Overlay applied to the spec (a file, or a shipped name like lago-fixes); repeatable")
     return options
 
 
@@ -138,7 +140,7 @@ def _one_line(text: str) -> str:
 def _client(args: argparse.Namespace, **kwargs: Any) -> Any:
     from .client import Client
 
-    return Client(args.spec, base_url=args.base_url, api_key=args.api_key, **kwargs)
+    return Client(args.spec, base_url=args.base_url, api_key=args.api_key, overlays=args.overlay, **kwargs)
 
 
 def _print_json(value: Any, compact: bool = False) -> None:
@@ -243,14 +245,14 @@ def _serve(args: argparse.Namespace) -> int:
     from .client import load_spec
     from .testing.serve import serve
 
-    return serve(load_spec(args.spec), host=args.host, port=args.port, seed_file=args.seed, record_file=args.record)
+    return serve(load_spec(args.spec, overlays=args.overlay), host=args.host, port=args.port, seed_file=args.seed, record_file=args.record)
 
 
 def _stubs(args: argparse.Namespace) -> int:
     from . import stubs
     from .client import load_spec
 
-    path = stubs.write(load_spec(args.stub_spec or args.spec), args.output)
+    path = stubs.write(load_spec(args.stub_spec or args.spec, overlays=args.overlay), args.output)
     print(f"wrote {path}; put {args.output} on MYPYPATH (mypy) or stubPath (pyright)")
     return 0
 
@@ -259,7 +261,7 @@ def _diff(args: argparse.Namespace) -> int:
     from . import diff
     from .client import load_spec
 
-    old, new = load_spec(args.old), load_spec(args.new)
+    old, new = load_spec(args.old, overlays=args.overlay), load_spec(args.new, overlays=args.overlay)
     changes = diff.diff(old, new)
     if args.breaking_only:
         changes = diff.breaking_only(changes)

@@ -167,11 +167,20 @@ class Client:
         origin = self.spec.base_uri
         return f"; {FULL_SPEC_HINT}" if origin.endswith("/" + default_spec_path().name) else ""
 
-    def paginate(self, operation: str, /, *args: Any, **kwargs: Any) -> Iterator[Any]:
+    def paginate(self, operation: str, /, *args: Any, progress: bool = False, **kwargs: Any) -> Iterator[Any]:
         """Every item of a list endpoint, page after page, fetched lazily:
         `for customer in client.paginate("find_all_customers", per_page=100): ...`
 
-        The API profile knows how pages work (Lago: a `page` parameter, one array beside `meta.next_page`)."""
+        The API profile knows how pages work (Lago: a `page` parameter, one array beside `meta.next_page`).
+        `progress=True` shows how many items have passed (a tqdm bar on a terminal, else a line a second)."""
+        items = self._pages(operation, args, kwargs)
+        if progress:
+            from .progress import track
+
+            return track(items, desc=operation)
+        return items
+
+    def _pages(self, operation: str, args: tuple, kwargs: dict) -> Iterator[Any]:
         function = self.operation(operation)
         page_parameter = self.profile.page_parameter
         declared = {p.python_name for p in function.operation.parameters}  # type: ignore[attr-defined]
