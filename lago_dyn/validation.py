@@ -57,6 +57,9 @@ class SchemaValidators:
         self._fast: dict[tuple[str, bool], Callable[[Any], bool]] = {}
         self._judges: dict[tuple[str, str, bool], Any] = {}
         self._fast_registry: Any = None
+        #: Per schema URI, for unknown_fields: (declared fields, open?, map values, array items).
+        self._rules: dict[str, tuple[dict[str, str], bool, str | None, str | None]] = {}
+        self._branches: dict[str, tuple[str, ...]] = {}
         self._judge_registry: Any = None
         #: How many validators were compiled; the thread-safety tests read it.
         self.compiled = 0
@@ -70,7 +73,73 @@ class SchemaValidators:
             return []
         return self._explain(schema_uri, instance, location, direction, reveal_values, formats)
 
-    # -- the fast check --------------------------------------------------------------------------------
+    def unknown_fields(self, schema_uri: str, instance: Any, location: str) -> list[Violation]:
+        """Every key of `instance` (at any depth) that its schema does not declare: data the server
+        would silently drop (Lago ignores keys it does not know), each with "did you mean" when a
+        declared name is close. Not reported: keys of a map (`additionalProperties` is a schema: the
+        keys are data; its values are still checked), keys of an object the schema leaves open on
+        purpose (`additionalProperties: true`, `patternProperties`, or no properties at all, as for
+        free-form `metadata`), and keys `additionalProperties: false` already makes invalid. Under
+        `anyOf`/`oneOf`, the fields of the branches the value matches count as declared."""
+        found: list[Violation] = []
+        self._walk_unknown(schema_uri, instance, location, found, 0)
+        return found
+
+    def _walk_unknown(self, uri: str, value: Any, where: str, found: list[Violation], depth: int) -> None:
+        if depth > 64 or not isinstance(value, (dict, list)):
+            return
+        properties, is_open, values, items = self._declared_for(uri, value, 0)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                inner = properties.get(key) or values
+                if inner is not None:
+                    if isinstance(item, (dict, list)):  # scalars have no keys: skip the call
+                        self._walk_unknown(inner, item, render_location(where, [key]), found, depth + 1)
+                elif not is_open:
+                    found.append(Violation(render_location(where, [key]), "unknown-field",
+                                           f"{str(key)!r} is not a field the spec declares here; the server "
+                                           f"may ignore it{did_you_mean(key, properties)}", json_type(item)))
+        elif items is not None:
+            for index, item in enumerate(value):
+                if isinstance(item, (dict, list)):
+                    self._walk_unknown(items, item, render_location(where, [index]), found, depth + 1)
+
+    def _declared_for(self, uri: str, value: Any, depth: int) -> tuple[dict[str, str], bool, str | None, str | None]:
+        """(declared fields, open?, map-values schema, array-items schema) for this value: the schema's
+        own, plus those of the anyOf/oneOf branches the value matches (all of them if none does)."""
+        rules = self._object_rules(uri)
+        properties, is_open, values, items = rules
+        branches = self._branches.get(uri, ())
+        if branches and depth < 8:
+            is_valid = [self._fast.get(branch) or self._compile_fast(branch) for branch in branches]
+            chosen = [branch for branch, check in zip(branches, is_valid) if check(value)] or list(branches)
+            for branch in chosen:
+                more, more_open, more_values, more_items = self._declared_for(branch, value, depth + 1)
+                properties = {**more, **properties}
+                is_open, values, items = is_open and more_open, values or more_values, items or more_items
+        return properties, is_open, values, items
+
+    def _object_rules(self, uri: str) -> tuple[dict[str, str], bool, str | None, str | None]:
+        """What one schema says about keys, worked out once per schema."""
+        known = self._rules.get(uri)
+        if known is not None:
+            return known
+        from .spec import child_uri
+
+        node, resolved = self._spec.resolve(self._spec.node_at(uri), uri)
+        node = node if isinstance(node, dict) else {}
+        properties = self._spec.object_fields(node, resolved)[0]
+        branches = tuple(child_uri(resolved, keyword, str(index)) for keyword in ("anyOf", "oneOf")
+                         for index, _ in enumerate(node.get(keyword) or ()))
+        extra = node.get("additionalProperties")
+        values = child_uri(resolved, "additionalProperties") if isinstance(extra, dict) and extra else None
+        is_open = (extra is not None or "patternProperties" in node  # a map, open or closed on purpose
+                   or not (properties or branches))                  # free-form: nothing declared
+        items = child_uri(resolved, "items") if isinstance(node.get("items"), dict) else None
+        with self._lock:
+            self._branches[uri] = branches
+            return self._rules.setdefault(uri, (properties, is_open, values, items))
+
 
     def _compile_fast(self, schema_uri: str, formats: bool) -> Callable[[Any], bool]:
         key = (schema_uri, formats)

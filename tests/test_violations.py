@@ -9,6 +9,7 @@ from referencing.jsonschema import DRAFT202012
 
 import lago_dyn
 from lago_dyn.models import parse_json
+from lago_dyn.testing import example
 from lago_dyn.validation import WRITE, SchemaValidators, render_location
 
 INVALID_BODIES = [
@@ -128,3 +129,59 @@ def test_a_422_prints_its_error_details_as_field_and_code(client, lago):
         "createCustomer: HTTP 422 Unprocessable Entity [validation_errors]: email: invalid_email_format; "
         "name: value_is_mandatory, too_long; billing_configuration.tax_ids: invalid")
     assert caught.value.error_details["email"] == ["invalid_email_format"]  # the data itself is unchanged
+
+
+# -- unknown body fields (the building block for `unknown_fields="warn" | "error" | "ignore"`) ---------
+
+def test_unknown_fields_are_named_at_every_depth_with_did_you_mean(spec_1_51, validators):
+    schema_uri = spec_1_51.operations["create_customer"].body.schema_uri
+    body = {"customer": {"external_id": "c", "nmae": "Acme", "billing_configuration": {"payment_provder": "stripe"},
+                         "metadata": [{"key": "k", "value": "v", "display_in_invoice": True, "valeu": 1}]}}
+    found = validators.unknown_fields(schema_uri, body, "body")
+    assert [(v.location, v.rule, v.value_type) for v in found] == [
+        ("body.customer.nmae", "unknown-field", "string"),
+        ("body.customer.billing_configuration.payment_provder", "unknown-field", "string"),
+        ("body.customer.metadata[0].valeu", "unknown-field", "integer")]
+    assert found[0].message == "'nmae' is not a field the spec declares here; the server may ignore it; did you mean 'name'?"
+    assert found[1].message.endswith("did you mean 'payment_provider'?")
+    assert validators.violations(schema_uri, body, "body", WRITE) == []  # valid all the same: only this finds it
+
+
+def test_keys_of_a_map_are_data_but_its_owner_is_still_checked(spec_1_51, validators):
+    schema_uri = spec_1_51.operations["create_event"].body.schema_uri
+    body = {"event": {"transaction_id": "t", "code": "gb", "external_subscription_id": "s",
+                      "properties": {"gb": "10", "any_name_at_all": "x"}, "timestmp": 1}}
+    assert [v.location for v in validators.unknown_fields(schema_uri, body, "body")] == ["body.event.timestmp"]
+
+
+def test_the_spec_own_request_examples_have_no_unknown_fields(spec_1_51, validators):
+    bodies = [op.body.schema_uri for op in spec_1_51.operations.values() if op.body and op.body.schema_uri]
+    assert len(bodies) == 72
+    for schema_uri in bodies:
+        body = example(spec_1_51, spec_1_51.node_at(schema_uri), use_examples=True, uri=schema_uri)
+        assert validators.unknown_fields(schema_uri, body, "body") == [], schema_uri
+
+
+PAYMENT_SPEC = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}, "components": {"schemas": {
+    "Payment": {"type": "object", "properties": {"method": {"oneOf": [
+        {"type": "object", "properties": {"kind": {"const": "card"}, "number": {"type": "string"}}},
+        {"type": "object", "properties": {"kind": {"const": "bank"}, "iban": {"type": "string"}}}]},
+        "note": {"type": ["object", "null"]},
+        "strict": {"type": "object", "properties": {"a": {}}, "additionalProperties": False},
+        "open": {"type": "object", "properties": {"a": {}}, "additionalProperties": True}}}}}}
+
+
+def test_under_one_of_only_the_branch_the_value_matches_declares_fields():
+    spec = lago_dyn.load_spec(PAYMENT_SPEC)
+    validators = SchemaValidators(spec)
+    uri = "urn:lago-dyn:spec#/components/schemas/Payment"
+
+    def unknown(body):
+        return [(v.location, v.message.endswith("did you mean 'number'?"))
+                for v in validators.unknown_fields(uri, body, "body")]
+
+    assert unknown({"method": {"kind": "bank", "iban": "DE00", "number": "4242"}}) == [("body.method.number", False)]
+    assert unknown({"method": {"kind": "card", "number": "4242"}}) == []
+    assert unknown({"method": {"kind": "cash", "numbr": "1"}}) == [("body.method.numbr", True)]  # no branch: all count
+    # free-form objects, explicitly open ones, and closed ones (which validation rejects) are not reported
+    assert unknown({"note": {"anything": 1}, "open": {"b": 1}, "strict": {"b": 1}}) == []
