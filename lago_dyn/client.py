@@ -66,6 +66,9 @@ class Client:
     (a str token, a (user, password) pair for http basic, a callable returning a token, or
     `OAuth2ClientCredentials`).
 
+    `typed_results=True` gives `datetime`, `date`, `UUID` and `Decimal` values where the answer's schema
+    says `date-time`, `date`, `uuid` or `decimal` (`to_dict()` gives back the JSON the server sent).
+
     `response_validation` is "strict" (raise ResponseValidationError), "warn" (log and return) or "off",
     or a mapping by operation name with a "default". String formats are checked on requests
     (`check_formats="requests"`, the default), on both (`"both"`) or not at all (`"none"`).
@@ -84,6 +87,7 @@ class Client:
         response_validation: str | Mapping[str, str] = pipeline.STRICT,
         request_validation: bool = True,
         check_formats: str = "requests",
+        typed_results: bool = False,
         retry: RetryPolicy | None = None,
         transport: Transport | None = None,
         verify: bool | str = True,
@@ -115,7 +119,7 @@ class Client:
             spec=self.spec, base_url=self.base_url, credentials=credentials, profile=profile,
             headers={"User-Agent": USER_AGENT, **(headers or {})}, request_validation=request_validation,
             response_validation=modes, request_formats=check_formats != "none",
-            response_formats=check_formats == "both",
+            response_formats=check_formats == "both", typed_results=typed_results,
         )
         self._calls = _Calls(settings, transport or RequestsTransport(
             session, timeout=timeout, retry=retry, verify=verify, max_response_bytes=max_response_bytes,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import quote
 
-from . import codecs, params
+from . import codecs, models, params
 from .auth import Applied, Credentials, TokenFetch
 from .codecs import BodyError
 from .errors import MissingCredentialsError, RequestValidationError, ResponseValidationError, Violation, api_error_class
@@ -46,6 +46,8 @@ class Settings:
     #: Check string formats (uuid, date-time, email, ...) and integer ranges: on requests, on answers.
     request_formats: bool = True
     response_formats: bool = False
+    #: Results with datetime/date/UUID/Decimal values where the schema's formats say so.
+    typed_results: bool = False
 
     @property
     def validators(self) -> SchemaValidators:
@@ -217,15 +219,19 @@ def handle(operation: Operation, response: WireResponse, settings: Settings) -> 
     except (ValueError, RecursionError) as exc:
         data = response.content
         decode_problem = Violation("body", "json", f"not valid JSON ({type(exc).__name__})", "bytes")
-    result = ApiResponse(response.status, response.headers, data, response.content)
     if response.status >= 400:
         error, code, details = settings.profile.error_fields(data)
         raise api_error_class(response.status)(operation.label, response.status, response.headers, data,
                                                response.reason, error=error, code=code, error_details=details)
     mode = settings.response_mode(operation)
-    if mode == OFF:
-        return result
-    violations = _check(operation, response, data, decode_problem, settings)
+    violations = [] if mode == OFF else _check(operation, response, data, decode_problem, settings)
+    if decode_problem is None and codecs.is_json(response.media_type or "application/json"):
+        # Told its schema, a result reads a declared but absent field as None (and types values on request).
+        declared = operation.response_for(response.status)
+        schema_uri = _schema_for(declared.content, response.media_type) if declared is not None else None
+        if isinstance(schema_uri, str):
+            data = models.shape(settings.spec, schema_uri, data, typed=settings.typed_results)
+    result = ApiResponse(response.status, response.headers, data, response.content)
     if violations:
         error = ResponseValidationError(operation.label, violations, response=result)
         if mode == STRICT:

@@ -111,7 +111,7 @@ class SchemaValidators:
         properties, is_open, values, items = rules
         branches = self._branches.get(uri, ())
         if branches and depth < 8:
-            is_valid = [self._fast.get(branch) or self._compile_fast(branch) for branch in branches]
+            is_valid = [self._fast.get((branch, False)) or self._compile_fast(branch, False) for branch in branches]
             chosen = [branch for branch, check in zip(branches, is_valid) if check(value)] or list(branches)
             for branch in chosen:
                 more, more_open, more_values, more_items = self._declared_for(branch, value, depth + 1)

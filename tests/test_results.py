@@ -60,9 +60,9 @@ def test_fields_named_like_dict_methods_stay_reachable_by_attribute(credit_note)
 
 def test_pprint_prints_a_result_like_a_dict(credit_note):
     text = io.StringIO()
-    pprint.pprint(credit_note, stream=text, width=100)
+    pprint.pprint(credit_note, stream=text, width=200)  # wide enough for the longest atomic value
     lines = text.getvalue().splitlines()
-    assert len(lines) > 20 and max(map(len, lines)) <= 100
+    assert len(lines) > 20 and max(map(len, lines)) <= 200
     assert lines[0].startswith("{'credit_note': {") and "ApiObject" not in text.getvalue()
     assert repr(credit_note).startswith("{'credit_note'")
 
@@ -122,3 +122,14 @@ def test_typed_values_keep_the_exact_text_and_leave_malformed_ones_alone():
     assert typed.days == [datetime.date(2024, 1, 1), "not a date"]
     assert typed.id == uuid.UUID(int=0xA000000000000000000000000000000F)
     assert typed.to_dict() == sent
+
+
+
+def test_a_call_result_reads_a_declared_but_absent_field_as_none(lago, default_spec):
+    lago.reply("find_customer", 200, {"customer": {"lago_id": "1a901a90-1a90-1a90-1a90-1a901a901a90",
+                                                   "external_id": "c-none", "created_at": "2024-01-01T00:00:00Z"}})
+    client = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key="k", response_validation="off")
+    customer = client.find_customer("c-none").customer
+    assert customer.external_id == "c-none" and customer.name is None
+    with pytest.raises(AttributeError, match="did you mean 'name'"):
+        customer.nmae
