@@ -209,7 +209,3 @@ def describe_target(url: str) -> str:
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return f"{parts.hostname}:{port}"
-
-
-def plain_headers(headers: Any) -> dict[str, str]:
-    return {str(key): str(value) for key, value in headers.items()}
