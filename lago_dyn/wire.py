@@ -13,7 +13,7 @@ import math
 import random
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Mapping
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 #: (connect, read) seconds. Never "forever": a hung server must not hang the caller.
