@@ -5,6 +5,7 @@
     customer = client.customers.create_customer({"customer": {"external_id": "c-1"}})
 """
 
+from .async_client import AsyncClient
 from .auth import OAuth2ClientCredentials
 from .client import Client, load_spec
 from .errors import (
@@ -41,7 +42,7 @@ from .wire import RetryPolicy, WireRequest, WireResponse
 __version__ = "0.1.0"
 
 __all__ = [
-    "ApiError", "ApiObject", "ApiResponse", "AuthenticationError", "BadRequestError", "Client",
+    "ApiError", "ApiObject", "ApiResponse", "AsyncClient", "AuthenticationError", "BadRequestError", "Client",
     "ConfigurationError", "ConflictError", "ForbiddenError", "GENERIC", "LagoDynError", "MissingCredentialsError",
     "NotFoundError", "OAuth2ClientCredentials", "Profile", "OperationNotFoundError", "RateLimitError", "RequestTimeoutError",
     "RequestValidationError", "ResponseValidationError", "RetryPolicy", "ServerError", "Spec", "SpecError",

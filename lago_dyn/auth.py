@@ -12,11 +12,13 @@ before anything is sent, unless the operation allows anonymous access (an empty 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence, Union
+from typing import Any, Awaitable, Callable, Mapping, Sequence, Union
 from urllib.parse import quote
 
 from .errors import AuthenticationError, MissingCredentialsError
@@ -150,6 +152,10 @@ class OAuth2ClientCredentials:
         self._token: Secret | None = None
         self._expires_at = 0.0
         self._lock = threading.Lock()
+        # One asyncio lock per event loop: a lock is bound to the loop that first waits on it, and a
+        # credential may outlive a loop (one per test, or `asyncio.run` called twice).
+        self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = \
+            weakref.WeakKeyDictionary()
         #: How many tokens were fetched (tests and metrics read it).
         self.fetches = 0
 
@@ -202,6 +208,20 @@ class OAuth2ClientCredentials:
         with self._lock:
             if self.needs_token():
                 self.accept(send(self.token_request(token_url, scopes)))
+
+    async def aensure(self, token_url: str, scopes: Sequence[str],
+                      send: Callable[[WireRequest], Awaitable[WireResponse]]) -> None:
+        """`ensure` for an `AsyncClient`: the calls of one event loop that need a token wait for a single
+        fetch instead of each sending their own."""
+        if not self.needs_token():
+            return
+        loop = asyncio.get_running_loop()
+        lock = self._async_locks.get(loop)
+        if lock is None:
+            lock = self._async_locks[loop] = asyncio.Lock()
+        async with lock:
+            if self.needs_token():
+                self.accept(await send(self.token_request(token_url, scopes)))
 
     def current(self) -> str:
         if self._token is None:

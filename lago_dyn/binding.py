@@ -9,8 +9,9 @@ also takes the generated client's `_request_timeout` and `_headers` keywords, an
 from __future__ import annotations
 
 import inspect
+import sys
 import typing
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Awaitable, Callable, Iterable, Optional
 
 from . import describe, naming
 from .suggest import did_you_mean
@@ -19,6 +20,7 @@ from .models import ApiResponse
 from .spec import Operation, Parameter, Spec
 
 Invoke = Callable[[Operation, dict, dict], ApiResponse]
+AsyncInvoke = Callable[[Operation, dict, dict], Awaitable[ApiResponse]]
 
 CALL_OPTIONS = ("_request_timeout", "_headers", "_content_type")
 _PYTHON_TYPES = {"string": str, "integer": int, "number": float, "boolean": bool, "array": list, "object": dict}
@@ -36,6 +38,38 @@ def positional_arguments(operation: Operation) -> list[str]:
 def make_function(operation: Operation, invoke: Invoke, spec: Spec | None = None) -> OperationFunction:
     """The callable users see for one operation. With `spec`, its docstring shows the body's and the
     answer's fields and examples."""
+    bind = _binder(operation)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return invoke(operation, *bind(args, kwargs)).data
+
+    def with_http_info(*args: Any, **kwargs: Any) -> ApiResponse:
+        return invoke(operation, *bind(args, kwargs))
+
+    return _pair(OperationFunction, operation, spec, call, with_http_info)
+
+
+def make_async_function(operation: Operation, invoke: AsyncInvoke, spec: Spec | None = None) -> AsyncOperationFunction:
+    """The coroutine function users see for one operation on an `AsyncClient`: the same signature and
+    docstring as `make_function`'s. As with any `async def`, wrong arguments raise TypeError at the call,
+    before anything is awaited."""
+    bind = _binder(operation)
+
+    async def data(arguments: dict, options: dict) -> Any:
+        return (await invoke(operation, arguments, options)).data
+
+    def call(*args: Any, **kwargs: Any) -> Awaitable[Any]:
+        return data(*bind(args, kwargs))
+
+    def with_http_info(*args: Any, **kwargs: Any) -> Awaitable[ApiResponse]:
+        return invoke(operation, *bind(args, kwargs))
+
+    return _pair(AsyncOperationFunction, operation, spec, call, with_http_info)
+
+
+def _binder(operation: Operation) -> Callable[[tuple, dict], tuple[dict, dict]]:
+    """Arguments as Python binds them to the operation's signature (by Python name), and the call options;
+    a TypeError worded as Python's own for a wrong call."""
     positional = positional_arguments(operation)
     keyword_only = [p.python_name for p in operation.parameters if p.python_name not in positional]
     accepted = frozenset(positional + keyword_only)
@@ -58,18 +92,16 @@ def make_function(operation: Operation, invoke: Invoke, spec: Spec | None = None
                                 f"{did_you_mean(key, accepted)}")
         return arguments, options
 
-    def call(*args: Any, **kwargs: Any) -> Any:
-        arguments, options = bind(args, kwargs)
-        return invoke(operation, arguments, options).data
+    return bind
 
-    def with_http_info(*args: Any, **kwargs: Any) -> ApiResponse:
-        arguments, options = bind(args, kwargs)
-        return invoke(operation, arguments, options)
 
+def _pair(kind: type[OperationFunction], operation: Operation, spec: Spec | None, call: Callable[..., Any],
+          with_http_info: Callable[..., Any]) -> Any:
+    positional = positional_arguments(operation)
     signature = _signature(operation, positional)
-    function = OperationFunction(label, call, operation, positional, spec, signature)
-    function.with_http_info = OperationFunction(label + "_with_http_info", with_http_info, operation, positional, spec,
-                                                signature.replace(return_annotation=ApiResponse))
+    function = kind(operation.name, call, operation, positional, spec, signature)
+    function.with_http_info = kind(operation.name + "_with_http_info", with_http_info, operation, positional, spec,
+                                   signature.replace(return_annotation=ApiResponse))
     return function
 
 
@@ -106,6 +138,37 @@ class OperationFunction:
 
     def __repr__(self) -> str:
         return f"<operation {self.__name__}{self.__signature__}>"
+
+
+class AsyncOperationFunction(OperationFunction):
+    # An operation of an `AsyncClient`: calling it returns a coroutine. `inspect.iscoroutinefunction` and
+    # `asyncio.iscoroutinefunction` say True, so frameworks that look (FastAPI dependencies, pytest
+    # plugins, retry decorators) await it: Python 3.12+ reads a marker; 3.11 reads the flags of
+    # `__code__`, which a function-like object may carry.
+
+    __doc__ = OperationFunction.__dict__["__doc__"]  # the rendered docstring (a class body would set None)
+    __defaults__ = None
+    __kwdefaults__ = None
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if sys.version_info >= (3, 12):
+            inspect.markcoroutinefunction(self)
+        else:
+            import asyncio.coroutines
+
+            self._is_coroutine = asyncio.coroutines._is_coroutine  # type: ignore[attr-defined]
+            self.__code__ = _coroutine_code
+
+    def __repr__(self) -> str:
+        return f"<async operation {self.__name__}{self.__signature__}>"
+
+
+async def _coroutine() -> None:
+    """Only its code object is used: the flags that mark a coroutine function on Python 3.11."""
+
+
+_coroutine_code = _coroutine.__code__
 
 
 def _annotation(schema: dict[str, Any]) -> Any:

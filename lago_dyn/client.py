@@ -1,7 +1,7 @@
 """`Client`: a thin facade over the call pipeline. It holds one connection's state (spec, base URL,
 credentials, transport) and makes a call as: fetch tokens if needed -> `pipeline.prepare` -> transport
-send -> `pipeline.handle`. Everything that is not sending lives in the pure steps, so another facade needs
-nothing but its own send loop.
+send -> `pipeline.handle`. Everything that is not sending lives in the pure steps and in `BaseClient`
+(arguments, names, tag groups, pages), so `AsyncClient` (async_client.py) adds nothing but its send loop.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from .profile import Profile
 from .spec import Operation, Spec
 from .transport import DEFAULT_POOL_MAXSIZE, RequestsTransport, Transport
 from .webhooks import WebhookGroup
-from .wire import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RetryPolicy
+from .wire import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RetryPolicy, WireRequest, WireResponse
 
 log = logging.getLogger("lago_dyn")
 
@@ -56,7 +56,45 @@ def load_spec(
                               base_uri=base_uri, session=session, verify=verify, overlays=overlays))
 
 
-class Client:
+class Calls:
+    """What the bound operations call: the settings, the transport and the send loop. It holds no
+    reference to the `Client`, so the client is in no reference cycle and is freed as soon as it is
+    dropped (closing its connections through the client's finalizer). Everything but the sending itself
+    is here, shared with the async facade's subclass."""
+
+    def __init__(self, settings: pipeline.Settings, transport: Any,
+                 on_event: Callable[[dict[str, Any]], None] | None):
+        self.settings = settings
+        self.transport = transport
+        self.on_event = on_event
+
+    def invoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:
+        for fetch in pipeline.token_fetches(operation, self.settings):
+            fetch.credential.ensure(fetch.token_url, fetch.scopes, self.transport.send)
+        request, started = self.start(operation, arguments, options)
+        return self.finish(operation, request, self.transport.send(request), started)
+
+    def start(self, operation: Operation, arguments: dict, options: dict) -> tuple[WireRequest, float]:
+        """The request to send (`pipeline.prepare`) and when it started; tells `on_event`."""
+        request = pipeline.prepare(operation, arguments, options, self.settings)
+        if self.on_event is not None:
+            self.on_event({"event": "request", "operation": operation.name, "method": request.method,
+                           "path": operation.path})
+        return request, time.perf_counter()
+
+    def finish(self, operation: Operation, request: WireRequest, response: WireResponse,
+               started: float) -> ApiResponse:
+        """The caller's result (`pipeline.handle`), after telling `on_event` and the log."""
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if self.on_event is not None:
+            self.on_event({"event": "response", "operation": operation.name, "method": request.method,
+                           "path": operation.path, "status": response.status, "elapsed_ms": elapsed_ms})
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s -> %s in %.1f ms", request.method, operation.path, response.status, elapsed_ms)
+        return pipeline.handle(operation, response, self.settings)
+
+
+class BaseClient:
     """A client for the API a spec describes. Every operation is a method, flat (`client.create_customer`)
     and by tag (`client.customers.create_customer`); `client.webhooks.<name>(payload)` checks a webhook
     payload received from the API.
@@ -69,10 +107,20 @@ class Client:
     `typed_results=True` gives `datetime`, `date`, `UUID` and `Decimal` values where the answer's schema
     says `date-time`, `date`, `uuid` or `decimal` (`to_dict()` gives back the JSON the server sent).
 
+    `timeout` is (connect, read) seconds for each wait; `deadline` bounds a whole call, retries and
+    redirects included (default: connect + 2 x read, 65 s).
+
     `response_validation` is "strict" (raise ResponseValidationError), "warn" (log and return) or "off",
     or a mapping by operation name with a "default". String formats are checked on requests
     (`check_formats="requests"`, the default), on both (`"both"`) or not at all (`"none"`).
+
+    `session`: an HTTP client of your own, used and not closed (a `requests.Session` for `Client`, an
+    `httpx2.AsyncClient` for `AsyncClient`).
     """
+
+    #: The two things a facade chooses: how calls run (sync or async) and what operations are.
+    _calls_type: type[Calls]
+    _make_function: Callable[..., binding.OperationFunction]
 
     def __init__(
         self,
@@ -82,14 +130,15 @@ class Client:
         api_key: str | None = None,
         auth: Mapping[str, Credential] | None = None,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
-        session: requests.Session | None = None,
+        deadline: float | None = None,
+        session: Any = None,
         headers: Mapping[str, str] | None = None,
         response_validation: str | Mapping[str, str] = pipeline.STRICT,
         request_validation: bool = True,
         check_formats: str = "requests",
         typed_results: bool = False,
         retry: RetryPolicy | None = None,
-        transport: Transport | None = None,
+        transport: Any = None,
         verify: bool | str = True,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
@@ -104,8 +153,8 @@ class Client:
             raise ConfigurationError(f"check_formats must be 'requests', 'both' or 'none', not {check_formats!r}")
         modes = pipeline.response_modes(response_validation)
         self.spec = spec if isinstance(spec, Spec) else load_spec(
-            spec, cache_dir=cache_dir, allow_remote_refs=allow_remote_refs, ref_root=ref_root, session=session,
-            verify=verify, overlays=overlays)
+            spec, cache_dir=cache_dir, allow_remote_refs=allow_remote_refs, ref_root=ref_root,
+            session=session if isinstance(session, requests.Session) else None, verify=verify, overlays=overlays)
         self.base_url = _checked_base_url(base_url or _first_server(self.spec))
         self.profile = profile
         if api_key is None and profile.api_key_env:
@@ -121,16 +170,13 @@ class Client:
             response_validation=modes, request_formats=check_formats != "none",
             response_formats=check_formats == "both", typed_results=typed_results,
         )
-        self._calls = _Calls(settings, transport or RequestsTransport(
-            session, timeout=timeout, retry=retry, verify=verify, max_response_bytes=max_response_bytes,
-            pool_maxsize=pool_maxsize,
+        self._calls = self._calls_type(settings, transport or self._open_transport(
+            session, timeout=timeout, deadline=deadline, retry=retry, verify=verify,
+            max_response_bytes=max_response_bytes, pool_maxsize=pool_maxsize,
         ), on_event)
-        # Closed when the client is collected too. Not a cycle's member (the operations reach `_calls`, not
-        # the client), a dropped client goes at once; an operation kept beyond it still works, on new
-        # connections (a closed requests session reconnects).
-        self._finalizer = weakref.finalize(self, self._calls.transport.close)
+        self._watch_lifetime()
         self.operations: dict[str, Callable[..., Any]] = {
-            name: binding.make_function(operation, self._calls.invoke, self.spec)
+            name: type(self)._make_function(operation, self._calls.invoke, self.spec)
             for name, operation in self.spec.operations.items()
         }
         self._groups = binding.tag_groups(self.spec, self.operations)
@@ -154,7 +200,7 @@ class Client:
         )
 
     def __dir__(self) -> list[str]:
-        own = [name for name in type(self).__dict__ if not name.startswith("_")]
+        own = [name for klass in type(self).__mro__[:-1] for name in vars(klass) if not name.startswith("_")]
         return sorted({*own, "operations", "webhooks", "spec", "base_url", *self._groups, *self.operations})
 
     def operation(self, name: str) -> Callable[..., Any]:
@@ -171,39 +217,27 @@ class Client:
         origin = self.spec.base_uri
         return f"; {FULL_SPEC_HINT}" if origin.endswith("/" + default_spec_path().name) else ""
 
-    def paginate(self, operation: str, /, *args: Any, progress: bool = False, **kwargs: Any) -> Iterator[Any]:
-        """Every item of a list endpoint, page after page, fetched lazily:
-        `for customer in client.paginate("find_all_customers", per_page=100): ...`
-
-        The API profile knows how pages work (Lago: a `page` parameter, one array beside `meta.next_page`).
-        `progress=True` shows how many items have passed (a tqdm bar on a terminal, else a line a second)."""
-        items = self._pages(operation, args, kwargs)
-        if progress:
-            from .progress import track
-
-            return track(items, desc=operation)
-        return items
-
-    def _pages(self, operation: str, args: tuple, kwargs: dict) -> Iterator[Any]:
+    def _pager(self, operation: str, kwargs: dict) -> tuple[Callable[..., Any], str, Any]:
+        """The operation to call page after page, its page parameter and the first page (taken out of
+        `kwargs`), or OperationNotFoundError for an operation that has no pages."""
         function = self.operation(operation)
         page_parameter = self.profile.page_parameter
         declared = {p.python_name for p in function.operation.parameters}  # type: ignore[attr-defined]
         if page_parameter is None or page_parameter not in declared:
             raise OperationNotFoundError(f"{operation} is not a paginated list operation (it has no "
                                          f"{page_parameter or 'page'!r} parameter)")
-        page = kwargs.pop(page_parameter, None) or 1
-        while True:
-            result = function(*args, **{page_parameter: page}, **kwargs)
-            items = self.profile.page_items(operation, result)
-            yield from items
-            next_page = self.profile.next_page(result)
-            if not next_page or not items:
-                return
-            page = next_page
+        return function, page_parameter, kwargs.pop(page_parameter, None) or 1
+
+    def _turn_page(self, operation: str, result: Any) -> tuple[list[Any], Any]:
+        """A page's items, and the next page to fetch (None after the last)."""
+        items = self.profile.page_items(operation, result)
+        next_page = self.profile.next_page(result)
+        return items, next_page if next_page and items else None
 
     @property
-    def transport(self) -> Transport:
-        """What sends this client's requests (a `RequestsTransport` unless one was passed in)."""
+    def transport(self) -> Any:
+        """What sends this client's requests (a `RequestsTransport`, or for `AsyncClient` an
+        `Httpx2Transport`, unless one was passed in)."""
         return self._calls.transport
 
     @property
@@ -221,8 +255,49 @@ class Client:
         return dict(self._groups)
 
     def __repr__(self) -> str:
-        return (f"<lago_dyn.Client {self.spec.title!r} {self.spec.root.get('info', {}).get('version', '')} "
+        return (f"<lago_dyn.{type(self).__name__} {self.spec.title!r} {self.spec.root.get('info', {}).get('version', '')} "
                 f"at {self.base_url}: {len(self.operations)} operations>")
+
+    def _open_transport(self, session: Any, **options: Any) -> Any:
+        raise NotImplementedError
+
+    def _watch_lifetime(self) -> None:
+        """What happens when the client is collected unclosed (nothing, unless the facade says)."""
+
+
+class Client(BaseClient):
+    __doc__ = BaseClient.__doc__
+    _calls_type = Calls
+    _make_function = staticmethod(binding.make_function)
+
+    def _open_transport(self, session: requests.Session | None, *, deadline: float | None, **options: Any) -> Transport:
+        # `deadline` is the sync transport's to enforce (its per-call deadline lands with wire.py's).
+        return RequestsTransport(session, **options)
+
+    def _watch_lifetime(self) -> None:
+        # Closed when the client is collected too. Not a cycle's member (the operations reach `_calls`, not
+        # the client), a dropped client goes at once; an operation kept beyond it still works, on new
+        # connections (a closed requests session reconnects).
+        self._finalizer = weakref.finalize(self, self._calls.transport.close)
+
+    def paginate(self, operation: str, /, *args: Any, progress: bool = False, **kwargs: Any) -> Iterator[Any]:
+        """Every item of a list endpoint, page after page, fetched lazily:
+        `for customer in client.paginate("find_all_customers", per_page=100): ...`
+
+        The API profile knows how pages work (Lago: a `page` parameter, one array beside `meta.next_page`).
+        `progress=True` shows how many items have passed (a tqdm bar on a terminal, else a line a second)."""
+        items = self._pages(operation, args, kwargs)
+        if progress:
+            from .progress import track
+
+            return track(items, desc=operation)
+        return items
+
+    def _pages(self, operation: str, args: tuple, kwargs: dict) -> Iterator[Any]:
+        function, page_parameter, page = self._pager(operation, kwargs)
+        while page is not None:
+            items, page = self._turn_page(operation, function(*args, **{page_parameter: page}, **kwargs))
+            yield from items
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -234,37 +309,6 @@ class Client:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
-
-
-
-class _Calls:
-    """What the bound operations call: the settings, the transport and the send loop. It holds no
-    reference to the `Client`, so the client is in no reference cycle and is freed as soon as it is
-    dropped (closing its connections through the client's finalizer)."""
-
-    def __init__(self, settings: pipeline.Settings, transport: Transport,
-                 on_event: Callable[[dict[str, Any]], None] | None):
-        self.settings = settings
-        self.transport = transport
-        self.on_event = on_event
-
-    def invoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:
-        settings = self.settings
-        for fetch in pipeline.token_fetches(operation, settings):
-            fetch.credential.ensure(fetch.token_url, fetch.scopes, self.transport.send)
-        request = pipeline.prepare(operation, arguments, options, settings)
-        path = operation.path
-        started = time.perf_counter()
-        if self.on_event is not None:
-            self.on_event({"event": "request", "operation": operation.name, "method": request.method, "path": path})
-        response = self.transport.send(request)
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        if self.on_event is not None:
-            self.on_event({"event": "response", "operation": operation.name, "method": request.method,
-                           "path": path, "status": response.status, "elapsed_ms": elapsed_ms})
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s %s -> %s in %.1f ms", request.method, path, response.status, elapsed_ms)
-        return pipeline.handle(operation, response, settings)
 
 
 def _first_server(spec: Spec) -> str:

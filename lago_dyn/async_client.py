@@ -1,0 +1,101 @@
+"""`AsyncClient`: the client for asyncio code (FastAPI, aiohttp, Starlette workers). The same constructor,
+names, signatures and docstrings as `Client`; every operation is a coroutine function, `paginate` an
+async iterator. It shares everything that is not sending with `Client` (`BaseClient`, `Calls`, the pure
+`pipeline` steps) and the `Spec` with its compiled validators; only the send loop is its own.
+
+No blocking call happens on the event loop during a call. Making the client does block while it loads
+its spec (parsing a large spec takes a fraction of a second; a URL is fetched): do it at start-up, pass
+an already loaded `Spec` (`load_spec`), or `await AsyncClient.create(...)`, which loads in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, AsyncIterator, Iterator
+
+from . import binding, pipeline
+from .client import BaseClient, Calls
+from .errors import ConfigurationError
+from .models import ApiResponse
+from .spec import Operation
+
+
+class AsyncCalls(Calls):
+    """`Calls` with an awaited send: tokens through `aensure`, the request through the async transport."""
+
+    async def invoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:  # type: ignore[override]
+        for fetch in pipeline.token_fetches(operation, self.settings):
+            await fetch.credential.aensure(fetch.token_url, fetch.scopes, self.transport.send)
+        request, started = self.start(operation, arguments, options)
+        return self.finish(operation, request, await self.transport.send(request), started)
+
+
+class AsyncClient(BaseClient):
+    __doc__ = f"""{BaseClient.__doc__}
+    Every operation is awaited: `await client.customers.create_customer({{...}})`. Use it as
+    `async with lago_dyn.AsyncClient(...) as client:` or call `await client.aclose()`; the transport is an
+    `httpx2.AsyncClient` with at most `pool_maxsize` connections."""
+
+    _calls_type = AsyncCalls
+    _make_function = staticmethod(binding.make_async_function)
+
+    @classmethod
+    async def create(cls, spec: Any = None, **options: Any) -> "AsyncClient":
+        """`AsyncClient(spec, **options)`, made in a worker thread so that loading the spec (a file to
+        parse, a URL to fetch) does not stall the event loop."""
+        return await asyncio.to_thread(cls, spec, **options)
+
+    def _open_transport(self, session: Any, **options: Any) -> Any:
+        try:
+            from .async_transport import Httpx2Transport  # httpx2 is only needed by async users
+        except ImportError:
+            raise ConfigurationError("AsyncClient sends with httpx2, which is not installed (it needs "
+                                     "Python 3.11+): pip install 'httpx2>=2.16.2,<2.17'") from None
+        return Httpx2Transport(session, **options)
+
+    def paginate(self, operation: str, /, *args: Any, progress: bool = False, **kwargs: Any) -> AsyncIterator[Any]:
+        """Every item of a list endpoint, page after page, fetched lazily:
+        `async for customer in client.paginate("find_all_customers", per_page=100): ...`
+
+        The API profile knows how pages work (Lago: a `page` parameter, one array beside `meta.next_page`).
+        `progress=True` shows how many items have passed (a tqdm bar on a terminal, else a line a second)."""
+        items = self._pages(operation, args, kwargs)
+        return _tracked(items, operation) if progress else items
+
+    async def _pages(self, operation: str, args: tuple, kwargs: dict) -> AsyncIterator[Any]:
+        function, page_parameter, page = self._pager(operation, kwargs)
+        while page is not None:
+            items, page = self._turn_page(operation, await function(*args, **{page_parameter: page}, **kwargs))
+            for item in items:
+                yield item
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Close the connections (unless the transport or its `session` was passed in)."""
+        await self._calls.transport.aclose()
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.aclose()
+
+
+async def _tracked(items: AsyncIterator[Any], desc: str) -> AsyncIterator[Any]:
+    """`items`, counted by `progress.track` (which counts a sync iterable: it is handed one tick per item,
+    and ends when the items do, so its closing line is printed)."""
+    from .progress import track
+
+    done = False
+
+    def ticks() -> Iterator[None]:
+        while not done:
+            yield None
+
+    counter = track(ticks(), desc=desc)
+    async for item in items:
+        next(counter)  # counts the item before it, as `track` counts when the next one is asked for
+        yield item
+    done = True
+    next(counter, None)

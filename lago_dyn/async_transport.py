@@ -1,0 +1,223 @@
+"""The async transport: `Httpx2Transport` sends `AsyncClient`'s requests with one `httpx2.AsyncClient`
+(a pool of at most `pool_maxsize` connections), under the same rules as the sync transport, all taken
+from `wire.py`: `Attempts` decides retries (waited with `asyncio.sleep`, so other calls run meanwhile),
+`wire.follow` decides redirects (httpx2 follows none itself), bodies are read as a stream and refused
+past `max_response_bytes`, and a whole call (retries and redirects included) has a deadline.
+
+Cancellation is part of the contract: a call cancelled while it waits for, or reads, an answer closes
+that connection before the CancelledError leaves `send`, so no half-read connection goes back to the
+pool, and nothing is left running in the background (no task is ever spawned here).
+
+Messages are ours: host, port and path, never the query, a header or the text of an httpx2 exception.
+They are raised outside `except` blocks, so not even `__context__` holds the third-party exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from contextlib import aclosing
+from typing import Protocol
+
+import httpx2
+
+from .errors import RequestTimeoutError, TransportError
+from .transport import DEFAULT_POOL_MAXSIZE
+from .wire import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    MAX_REDIRECTS,
+    Attempts,
+    RetryPolicy,
+    WireRequest,
+    WireResponse,
+    describe_target,
+    follow,
+    is_redirect,
+)
+
+log = logging.getLogger("lago_dyn")
+
+#: Bytes read from the socket at a time while a body streams in.
+CHUNK_BYTES = 65536
+
+
+class AsyncTransport(Protocol):
+    async def send(self, request: WireRequest) -> WireResponse: ...
+
+    async def aclose(self) -> None: ...
+
+
+def default_deadline(timeout: float | tuple[float, float]) -> float:
+    """The whole call's bound when none is given: connect + 2 x read (65 s for the default timeouts),
+    room for a retry or a redirect, never forever."""
+    connect, read = _connect_read(timeout)
+    return connect + 2 * read
+
+
+def _connect_read(timeout: float | tuple[float, float]) -> tuple[float, float]:
+    return timeout if isinstance(timeout, tuple) else (timeout, timeout)
+
+
+class Httpx2Transport:
+    """Sends with an `httpx2.AsyncClient` (bring your own with `client=`: it is used, never closed).
+
+    Why httpx2: it is httpx's maintained continuation (same API, same author's design, maintained by
+    Pydantic since httpx's last release in December 2024), and it is what the async ecosystem moved to."""
+
+    def __init__(self, client: httpx2.AsyncClient | None = None, *,
+                 timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, deadline: float | None = None,
+                 retry: RetryPolicy | None = None, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+                 verify: bool | str = True, pool_maxsize: int = DEFAULT_POOL_MAXSIZE):
+        self.owns_client = client is None
+        self.timeout = timeout
+        self.deadline = deadline if deadline is not None else default_deadline(timeout)
+        self.retry = retry or RetryPolicy()
+        self.max_response_bytes = max_response_bytes
+        if client is None:
+            connect, read = _connect_read(timeout)
+            client = httpx2.AsyncClient(
+                timeout=httpx2.Timeout(read, connect=connect),
+                limits=httpx2.Limits(max_connections=pool_maxsize, max_keepalive_connections=pool_maxsize),
+                verify=ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify,
+                follow_redirects=False,
+            )
+        self.client = client
+
+    async def send(self, request: WireRequest) -> WireResponse:
+        attempts = Attempts(self.retry, request.method, deadline=time.monotonic() + self.deadline)
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await self._send_until_final(request, attempts)
+        except TimeoutError:
+            pass  # our own deadline only: a cancellation from outside stays a CancelledError
+        raise RequestTimeoutError(f"{request.method} {request.path}: no complete answer from "
+                                  f"{describe_target(request.url)} within the {self.deadline:g} s deadline")
+
+    async def _send_until_final(self, request: WireRequest, attempts: Attempts) -> WireResponse:
+        while True:
+            try:
+                response = await self._send_once(request)
+            except RequestTimeoutError:
+                raise
+            except TransportError as exc:
+                delay = attempts.retry_delay(None, None) if self.retry.retry_connection_errors else None
+                if delay is None:
+                    raise
+                log.info("%s %s failed (%s); retrying in %.2f s", request.method, request.path, exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            if is_redirect(response):
+                request = _redirected(request, response, attempts)
+                continue
+            delay = attempts.retry_delay(response.status, response.headers.get("Retry-After"))
+            if delay is not None:
+                log.info("%s %s -> %s; retry %d in %.2f s", request.method, request.path, response.status,
+                         attempts.attempt, delay)
+                await asyncio.sleep(delay)
+                continue
+            return WireResponse(response.status, response.headers, response.content, response.reason,
+                                time.monotonic() - attempts.started)
+
+    async def _send_once(self, request: WireRequest) -> WireResponse:
+        problem: TransportError | None = None
+        try:
+            built = self.client.build_request(
+                request.method, request.url, headers=dict(request.headers), content=request.body,
+                timeout=_request_timeout(request.timeout) if request.timeout else httpx2.USE_CLIENT_DEFAULT,
+            )
+            response = await self.client.send(built, stream=True, follow_redirects=False)
+        except httpx2.PoolTimeout:
+            problem = RequestTimeoutError(f"{request.method} {request.path}: no free connection to "
+                                          f"{describe_target(request.url)} within the timeout")
+        except httpx2.TimeoutException:
+            problem = RequestTimeoutError(f"{request.method} {request.path}: no answer from "
+                                          f"{describe_target(request.url)} within the timeout")
+        except (httpx2.HTTPError, httpx2.InvalidURL) as exc:
+            problem = TransportError(f"{request.method} {request.path}: {_connection_problem(exc)} "
+                                     f"({describe_target(request.url)})")
+        except (UnicodeError, ValueError):
+            # h11 refuses header values it cannot encode; its message holds the value.
+            problem = TransportError(f"{request.method} {request.path}: a header value cannot be sent "
+                                     "(not Latin-1, or contains a line break)")
+        if problem is not None:
+            raise problem
+        try:
+            content = await self._read_bounded(request, response)
+        finally:
+            # On every way out, cancellation included: a body not read to its end closes the connection
+            # instead of returning it to the pool.
+            await response.aclose()
+        return WireResponse(response.status_code, response.headers, content, response.reason_phrase or "")
+
+    async def _read_bounded(self, request: WireRequest, response: httpx2.Response) -> bytes:
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > self.max_response_bytes:
+            raise TransportError(f"{request.method} {request.path}: response of {int(declared):,} bytes "
+                                 f"is over the {self.max_response_bytes:,}-byte limit")
+        chunks, total, broke, timed_out = [], 0, "", False
+        try:
+            async with aclosing(response.aiter_bytes(CHUNK_BYTES)) as body:
+                async for chunk in body:
+                    total += len(chunk)
+                    if total > self.max_response_bytes:
+                        break
+                    chunks.append(chunk)
+        except httpx2.TimeoutException:
+            timed_out = True
+        except httpx2.HTTPError as exc:
+            broke = type(exc).__name__
+        if timed_out:
+            raise RequestTimeoutError(f"{request.method} {request.path}: the answer from "
+                                      f"{describe_target(request.url)} stopped arriving within the timeout")
+        if broke:
+            raise TransportError(f"{request.method} {request.path}: the connection broke while reading "
+                                 f"the response ({broke})")
+        if total > self.max_response_bytes:
+            raise TransportError(f"{request.method} {request.path}: response is over the "
+                                 f"{self.max_response_bytes:,}-byte limit")
+        return b"".join(chunks)
+
+    async def aclose(self) -> None:
+        if self.owns_client:
+            await self.client.aclose()
+
+
+def _redirected(request: WireRequest, response: WireResponse, attempts: Attempts) -> WireRequest:
+    attempts.redirects += 1
+    if attempts.redirects > MAX_REDIRECTS:
+        raise TransportError(f"{request.method} {request.path}: more than {MAX_REDIRECTS} redirects")
+    redirect = follow(request, response)
+    if redirect.request is None:
+        raise TransportError(f"{request.method} {request.path}: not following {redirect.refused}")
+    return redirect.request
+
+
+def _request_timeout(timeout: float | tuple[float, float]) -> httpx2.Timeout:
+    connect, read = _connect_read(timeout)
+    return httpx2.Timeout(read, connect=connect)
+
+
+def _connection_problem(exc: Exception) -> str:
+    """What went wrong, in plain words, from the exception's type and its chain (never its text)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    names = {type(item).__name__ for item in chain}
+    if any(isinstance(item, ssl.SSLError) for item in chain):
+        return "TLS handshake failed (certificate or protocol)"
+    if "ConnectionRefusedError" in names:
+        return "connection refused"
+    if "gaierror" in names:
+        return "the host name could not be resolved (DNS)"
+    if isinstance(exc, (httpx2.UnsupportedProtocol, httpx2.InvalidURL)):
+        return "the URL is not a valid http(s) URL"
+    if isinstance(exc, (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError)):
+        return "the connection broke (the server closed it or sent a malformed answer)"
+    if isinstance(exc, httpx2.ConnectError):
+        return "could not connect (ConnectError)"
+    return f"the request failed ({type(exc).__name__})"
