@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     stubs = commands.add_parser("stubs", parents=shared, help="write .pyi stubs typing lago_dyn.Client for a spec")
     stubs.add_argument("stub_spec", metavar="SPEC", nargs="?", help="spec path or URL (default: --spec)")
     stubs.add_argument("-o", "--output", required=True, help="folder to write lago_dyn/__init__.pyi into")
+    stubs.add_argument("--async", dest="asynchronous", action="store_true",
+                       help="type lago_dyn.AsyncClient too (every operation awaited)")
     compare = commands.add_parser("diff", parents=shared, help="operations added, removed and changed between two specs")
     compare.add_argument("old")
     compare.add_argument("new")
@@ -252,7 +254,7 @@ def _stubs(args: argparse.Namespace) -> int:
     from . import stubs
     from .client import load_spec
 
-    path = stubs.write(load_spec(args.stub_spec or args.spec, overlays=args.overlay), args.output)
+    path = stubs.write(load_spec(args.stub_spec or args.spec, overlays=args.overlay), args.output, args.asynchronous)
     print(f"wrote {path}; put {args.output} on MYPYPATH (mypy) or stubPath (pyright)")
     return 0
 

@@ -95,14 +95,53 @@ def test_stubs_let_mypy_check_calls(tmp_path):
     assert "Found 4 errors" in bad.stdout
 
 
+def test_async_stubs_let_mypy_check_awaited_calls(tmp_path):
+    stubs = tmp_path / "stubs"
+    made = cli("stubs", "--async", "-o", str(stubs))
+    assert made.returncode == 0, made.stderr
+    good = run_mypy(stubs, tmp_path, """
+        import lago_dyn
+
+        async def main() -> None:
+            async with lago_dyn.AsyncClient(api_key="k") as client:
+                created = await client.customers.create_customer({"customer": {"external_id": "c-1"}})
+                external_id: str = created.customer.external_id
+                total: int = (await client.find_all_customers(page=1, per_page=20)).meta.total_count
+                async for customer in client.paginate("find_all_customers", per_page=100):
+                    print(customer)
+            sync = lago_dyn.Client(api_key="k")
+            name: str = sync.customers.find_customer("c-1").customer.external_id
+    """)
+    assert good.returncode == 0, good.stdout
+    bad = run_mypy(stubs, tmp_path, """
+        import lago_dyn
+
+        async def main() -> None:
+            client = lago_dyn.AsyncClient(api_key="k")
+            not_awaited: str = client.customers.find_customer("c-1").customer.external_id
+            await client.customers.find_all_customers(pages=2)
+            await client.create_customer({"customer": {"name": "no id"}})
+    """)
+    assert bad.returncode == 1
+    assert '"Coroutine[Any, Any, Customer]" has no attribute "customer"' in bad.stdout
+    assert 'Unexpected keyword argument "pages"' in bad.stdout
+    assert 'Missing key "external_id"' in bad.stdout
+    assert "Found 3 errors" in bad.stdout
+
+
 def test_stubs_for_the_largest_upstream_spec_type_check(tmp_path):
     stubs = tmp_path / "stubs"
-    assert cli("stubs", str(shared_spec("1.51.0")), "-o", str(stubs)).returncode == 0
+    assert cli("stubs", str(shared_spec("1.51.0")), "--async", "-o", str(stubs)).returncode == 0
     result = run_mypy(stubs, tmp_path, """
         import lago_dyn
         client = lago_dyn.Client("lago.yaml")
         wallets = client.wallets.find_all_wallets(external_customer_id="c-1")
         key = client.webhooks.fetch_public_key()
+
+        async def main() -> None:
+            async with lago_dyn.AsyncClient("lago.yaml") as aclient:
+                awaited = await aclient.wallets.find_all_wallets(external_customer_id="c-1")
+                same: list[str] = [w.lago_id for w in awaited.wallets] + [w.lago_id for w in wallets.wallets]
     """)
     assert result.returncode == 0, result.stdout[-2000:]
 
