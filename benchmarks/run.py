@@ -1,11 +1,11 @@
 """lago_dyn benchmarks: cold start, per-call overhead, memory and scaling, against the floor (parsing the
-spec once) and the peers, all in one run on this machine. Prints a table of medians and ratios and exits
-1 when a target of issue #4 is missed.
+spec once) and the peers, all in one run on this machine, then the async table of issue 13
+(async_calls.py). Prints tables of medians and ratios and exits 1 when a target is missed.
 
     .venv/bin/python benchmarks/run.py [--quick]
 
-Needs ../shared/specs beside the project. Peers (openapi-core, aiopenapi3, openapi3, lago-python-client)
-are used when installed (`pip install -e '.[bench]'`); a peer that cannot load the spec is listed with
+Needs ../shared/specs beside the project. Peers (openapi-core, aiopenapi3, openapi3, lago-python-client;
+async: aiopenapi3, fastspec, openapi-httpx-client) are used when installed (`pip install -e '.[bench]'`); a peer that cannot load the spec is listed with
 its error.
 """
 
@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import async_calls
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT.parent / "shared" / "specs"
@@ -251,6 +253,8 @@ def main() -> int:
     try:
         cold = cold_start(runs, base_url)
         round_trip, overhead, errors = per_call(base_url, bodies, calls, rounds)
+        async_results, async_errors = async_calls.measure(base_url + "/api/v1", SPEC, rounds=runs,
+                                                          calls=500 if args.quick else async_calls.CALLS)
     finally:
         server.terminate()
         server.wait()
@@ -301,7 +305,10 @@ def main() -> int:
     linear = large[3] / small[3] <= size_ratio and large[4] / small[4] <= size_ratio
     print(f"\nscaling: size x{size_ratio:.2f}, load time x{large[3] / small[3]:.2f}, RSS x{large[4] / small[4]:.2f}: "
           f"{'no worse than linear' if linear else 'WORSE THAN LINEAR'}")
+    async_lines, async_met = async_calls.table(async_results, async_errors, 500 if args.quick else async_calls.CALLS)
+    print("\n" + "\n".join(async_lines))
     missed = [measure for measure, _, _, ok in results if not ok] + ([] if linear else ["scaling"])
+    missed += [] if async_met else ["async throughput"]
     if missed:
         print("\ntargets missed: " + "; ".join(missed))
         return 1

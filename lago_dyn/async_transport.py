@@ -22,6 +22,7 @@ from contextlib import aclosing
 from typing import Protocol
 
 import httpx2
+from requests.structures import CaseInsensitiveDict
 
 from .errors import RequestTimeoutError, TransportError
 from .transport import DEFAULT_POOL_MAXSIZE
@@ -39,10 +40,6 @@ from .wire import (
 )
 
 log = logging.getLogger("lago_dyn")
-
-#: Bytes read from the socket at a time while a body streams in.
-CHUNK_BYTES = 65536
-
 
 class AsyncTransport(Protocol):
     async def send(self, request: WireRequest) -> WireResponse: ...
@@ -150,7 +147,10 @@ class Httpx2Transport:
             # On every way out, cancellation included: a body not read to its end closes the connection
             # instead of returning it to the pool.
             await response.aclose()
-        return WireResponse(response.status_code, response.headers, content, response.reason_phrase or "")
+        # Headers as the sync transport gives them (requests' case-insensitive dict): the pipeline reads
+        # Content-Type several times, and httpx2's Headers decode every header on each lookup.
+        headers = CaseInsensitiveDict(response.headers.items())
+        return WireResponse(response.status_code, headers, content, response.reason_phrase or "")
 
     async def _read_bounded(self, request: WireRequest, response: httpx2.Response) -> bytes:
         declared = response.headers.get("Content-Length")
@@ -159,7 +159,7 @@ class Httpx2Transport:
                                  f"is over the {self.max_response_bytes:,}-byte limit")
         chunks, total, broke, timed_out = [], 0, "", False
         try:
-            async with aclosing(response.aiter_bytes(CHUNK_BYTES)) as body:
+            async with aclosing(response.aiter_bytes()) as body:  # chunks as they arrive, decoded
                 async for chunk in body:
                     total += len(chunk)
                     if total > self.max_response_bytes:
