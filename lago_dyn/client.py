@@ -271,7 +271,7 @@ class Client(BaseClient):
     _make_function = staticmethod(binding.make_function)
 
     def _open_transport(self, session: requests.Session | None, *, deadline: float | None, **options: Any) -> Transport:
-        # `deadline` is the sync transport's to enforce (its per-call deadline lands with wire.py's).
+        # The sync transport takes no deadline yet: until it does, `deadline` bounds AsyncClient's calls only.
         return RequestsTransport(session, **options)
 
     def _watch_lifetime(self) -> None:
