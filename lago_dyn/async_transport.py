@@ -24,7 +24,7 @@ from typing import Protocol
 import httpx2
 from requests.structures import CaseInsensitiveDict
 
-from .errors import RequestTimeoutError, TransportError
+from .errors import ConfigurationError, RequestTimeoutError, TransportError
 from .transport import DEFAULT_POOL_MAXSIZE
 from .wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -68,6 +68,9 @@ class Httpx2Transport:
                  timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, deadline: float | None = None,
                  retry: RetryPolicy | None = None, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
                  verify: bool | str = True, pool_maxsize: int = DEFAULT_POOL_MAXSIZE):
+        if client is not None and not isinstance(client, httpx2.AsyncClient):
+            raise ConfigurationError(f"AsyncClient's session must be an httpx2.AsyncClient, not "
+                                     f"{type(client).__module__}.{type(client).__qualname__}")
         self.owns_client = client is None
         self.timeout = timeout
         self.deadline = deadline if deadline is not None else default_deadline(timeout)

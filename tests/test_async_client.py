@@ -137,6 +137,20 @@ async def test_oauth2_tokens_are_fetched_once_for_many_concurrent_calls(server):
     assert len(calls) == 20 and {r["headers"]["Authorization"] for r in calls} == {"Bearer tok-1"}
 
 
+async def test_a_users_httpx2_client_is_used_and_left_open(lago, default_spec):
+    import httpx2
+    import requests
+
+    session = httpx2.AsyncClient(headers={"X-From-Session": "yes"})
+    async with lago_dyn.AsyncClient(default_spec, base_url=lago.base_url, api_key=API_KEY, session=session) as client:
+        await client.find_all_customers()
+    assert lago.requests[-1].headers["X-From-Session"] == "yes"
+    assert not session.is_closed  # the client did not close what it did not create
+    await session.aclose()
+    with pytest.raises(lago_dyn.ConfigurationError, match="must be an httpx2.AsyncClient, not requests.sessions.Session"):
+        lago_dyn.AsyncClient(default_spec, base_url=lago.base_url, session=requests.Session())
+
+
 async def test_create_loads_the_spec_without_stalling_the_event_loop(lago):
     ticks = 0
 
