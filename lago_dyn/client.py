@@ -69,6 +69,9 @@ class Client:
     `typed_results=True` gives `datetime`, `date`, `UUID` and `Decimal` values where the answer's schema
     says `date-time`, `date`, `uuid` or `decimal` (`to_dict()` gives back the JSON the server sent).
 
+    `timeout` is (connect, read) seconds for each wait; `deadline` bounds a whole call, retries and
+    redirects included (default: connect + 2 x read, 65 s).
+
     `response_validation` is "strict" (raise ResponseValidationError), "warn" (log and return) or "off",
     or a mapping by operation name with a "default". String formats are checked on requests
     (`check_formats="requests"`, the default), on both (`"both"`) or not at all (`"none"`).
@@ -82,6 +85,7 @@ class Client:
         api_key: str | None = None,
         auth: Mapping[str, Credential] | None = None,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        deadline: float | None = None,
         session: requests.Session | None = None,
         headers: Mapping[str, str] | None = None,
         response_validation: str | Mapping[str, str] = pipeline.STRICT,
@@ -123,7 +127,7 @@ class Client:
         )
         self._calls = _Calls(settings, transport or RequestsTransport(
             session, timeout=timeout, retry=retry, verify=verify, max_response_bytes=max_response_bytes,
-            pool_maxsize=pool_maxsize,
+            pool_maxsize=pool_maxsize, deadline=deadline,
         ), on_event)
         # Closed when the client is collected too. Not a cycle's member (the operations reach `_calls`, not
         # the client), a dropped client goes at once; an operation kept beyond it still works, on new

@@ -18,6 +18,7 @@ from typing import Protocol
 import requests
 import requests.adapters
 
+from .deadline import DeadlineAdapter, Watch
 from .errors import RequestTimeoutError, TransportError
 from .wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -37,6 +38,13 @@ log = logging.getLogger("lago_dyn")
 DEFAULT_POOL_MAXSIZE = 10
 
 
+def default_deadline(timeout: float | tuple[float, float]) -> float:
+    """The whole call's bound when none is given: connect + 2 x read (65 s for the default timeouts),
+    room for a retry or a redirect, never forever."""
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return connect + 2 * read
+
+
 class Transport(Protocol):
     def send(self, request: WireRequest) -> WireResponse: ...
 
@@ -48,20 +56,22 @@ class RequestsTransport:
 
     A session copied into a forked child (gunicorn --preload, Celery prefork, multiprocessing) still holds
     the parent's pooled sockets: two processes reading one socket get each other's answers. So the pools
-    are rebuilt, empty, the first time a child sends."""
+    are rebuilt, empty, the first time a child sends.
+
+    `deadline` bounds a whole call, retries, redirects and slow drips included (see `deadline.py`; with a
+    session of the user's own, its adapters are kept and the deadline is checked between steps only)."""
 
     def __init__(self, session: requests.Session | None = None, *, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
                  retry: RetryPolicy | None = None, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-                 verify: bool | str = True, pool_maxsize: int = DEFAULT_POOL_MAXSIZE):
+                 verify: bool | str = True, pool_maxsize: int = DEFAULT_POOL_MAXSIZE, deadline: float | None = None):
         self.owns_session = session is None
         if session is None:
             session = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize)
-            session.mount("https://", adapter)
-            session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=pool_maxsize,
-                                                                   pool_maxsize=pool_maxsize))
+            for prefix in ("https://", "http://"):
+                session.mount(prefix, DeadlineAdapter(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize))
         self.session = session
         self.timeout = timeout
+        self.deadline = deadline if deadline is not None else default_deadline(timeout)
         self.retry = retry or RetryPolicy()
         self.max_response_bytes = max_response_bytes
         self.verify = verify
@@ -70,10 +80,11 @@ class RequestsTransport:
     def send(self, request: WireRequest) -> WireResponse:
         if os.getpid() != self._pid:
             self._forget_parent_connections()
-        attempts = Attempts(self.retry, request.method, deadline=None)
+        attempts = Attempts(self.retry, request.method, deadline=time.monotonic() + self.deadline)
         while True:
             try:
-                response = self._send_once(request)
+                with Watch(attempts.deadline) as watch:  # type: ignore[arg-type]
+                    response = self._send_once(request, watch)
             except RequestTimeoutError:
                 raise
             except TransportError as exc:
@@ -104,7 +115,7 @@ class RequestsTransport:
             raise TransportError(f"{request.method} {request.path}: not following {redirect.refused}")
         return redirect.request
 
-    def _send_once(self, request: WireRequest) -> WireResponse:
+    def _send_once(self, request: WireRequest, watch: Watch) -> WireResponse:
         # Our errors are raised outside the `except` blocks: `raise ... from None` only hides the chain from
         # tracebacks, while `__context__` would still hold the requests exception, its URL and headers.
         problem: TransportError | None = None
@@ -123,10 +134,17 @@ class RequestsTransport:
             # http.client refuses header values it cannot encode; its message holds the value.
             problem = TransportError(f"{request.method} {request.path}: a header value cannot be sent "
                                      "(not Latin-1, or contains a line break)")
+        if problem is None:
+            with response:
+                try:
+                    content = self._read_bounded(request, response)
+                except TransportError as error:
+                    problem = error
+        if watch.expired:
+            problem = RequestTimeoutError(f"{request.method} {request.path}: no complete answer from "
+                                          f"{describe_target(request.url)} within the {self.deadline:g} s deadline")
         if problem is not None:
             raise problem
-        with response:
-            content = self._read_bounded(request, response)
         return WireResponse(response.status_code, response.headers, content, response.reason or "")
 
     def _read_bounded(self, request: WireRequest, response: requests.Response) -> bytes:

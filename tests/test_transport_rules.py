@@ -147,3 +147,53 @@ def test_rate_limit_retry_after_is_bounded():
     assert error.retry_after is None
     assert lago_dyn.RateLimitError("op", 429, {"retry-after": "-1"}, None).retry_after == 0.0
     assert lago_dyn.RateLimitError("op", 429, {"Retry-After": "1e9"}, None).retry_after == 3600.0
+
+
+def _drip_server(prefix: bytes, drip: bytes):
+    """A server that sends `prefix` at once, then `drip` one byte every 0.2 s (at most 100 s of it)."""
+    import socket as _socket
+
+    listener = _socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                try:
+                    connection.sendall(prefix)
+                    for index in range(500):
+                        if stop.wait(0.2):
+                            return
+                        connection.sendall(drip[index % len(drip):][:1])
+                except OSError:
+                    continue
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, stop
+
+
+@pytest.mark.parametrize("prefix, drip", [
+    (b"", b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 400),  # the status line and headers drip
+    (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n", b"[1,"),  # the body
+], ids=["header-drip", "body-drip"])
+def test_the_deadline_bounds_a_dripping_server(default_spec, prefix, drip):
+    import time as _time
+
+    listener, stop = _drip_server(prefix, drip)
+    try:
+        client = lago_dyn.Client(default_spec, base_url=f"http://127.0.0.1:{listener.getsockname()[1]}/api/v1",
+                                 api_key=API_KEY, timeout=(2, 1), deadline=1.5)
+        started = _time.monotonic()
+        with pytest.raises(lago_dyn.RequestTimeoutError, match=r"within the 1\.5 s deadline"):
+            client.find_all_customers()
+        assert _time.monotonic() - started < 3.5  # the read timeout alone (1 s per byte) would never end it
+    finally:
+        stop.set()
+        listener.close()
