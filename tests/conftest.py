@@ -56,10 +56,16 @@ def pytest_terminal_summary(terminalreporter):
     """The conformance tables (tests/conformance), when that suite ran."""
     import sys
 
-    tables = getattr(sys.modules.get("harness"), "TABLES", None)
-    if tables:
-        terminalreporter.section("conformance against Prism")
-        terminalreporter.write_line("| spec | called | accepted | response-valid |")
-        terminalreporter.write_line("| --- | ---: | ---: | ---: |")
-        for line in tables:
-            terminalreporter.write_line(line)
+    harness = sys.modules.get("harness")
+    sections = [
+        ("conformance against Prism", ("spec", "called", "accepted", "response-valid"), "TABLES"),
+        ("conformance against Prism: public specs", ("spec", "called", "accepted"), "PUBLIC_TABLES"),
+    ]
+    for title, columns, attribute in sections:
+        rows = getattr(harness, attribute, None)
+        if rows:
+            terminalreporter.section(title)
+            terminalreporter.write_line("| " + " | ".join(columns) + " |")
+            terminalreporter.write_line("| --- |" + " ---: |" * (len(columns) - 1))
+            for line in rows:
+                terminalreporter.write_line(line)
