@@ -134,7 +134,7 @@ def _valid_example(spec: Spec, schema_uri: str, validators: Any) -> Any:
     value = None
     for use_examples in (True, False):
         value = example(spec, schema, use_examples=use_examples, uri=schema_uri)
-        if not validators.violations(schema_uri, value, "value", "write"):
+        if not validators.violations(schema_uri, value, "value", "write", formats=True):
             return value
     return value
 
