@@ -61,6 +61,9 @@ class Dialect:
     version: str
     fast_draft: str  # the jsonschema_rs draft name
     rewrites_nullable_for_fast_check: bool
+    #: `nullable` has no meaning in this version's JSON Schema, so a leftover one is rewritten at load
+    #: (for every reader: validators, stubs, diff), not only for the fast check.
+    rewrites_nullable_at_load: bool = False
 
     def fast_validator_class(self) -> Any:
         import jsonschema_rs
@@ -113,7 +116,7 @@ class Dialect:
 INTEGER_FORMATS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 OAS30 = Dialect("3.0", "Draft4", True)
-OAS31 = Dialect("3.1", "Draft202012", False)
+OAS31 = Dialect("3.1", "Draft202012", False, rewrites_nullable_at_load=True)
 SUPPORTED = {"3.0": OAS30, "3.1": OAS31}
 
 
@@ -123,6 +126,13 @@ def dialect_for(version: str) -> Dialect:
     if dialect is None:
         raise KeyError(version)
     return dialect
+
+
+def rewrites_nullable_at_load(root: Any) -> bool:
+    """Whether a parsed document's version gives a leftover `nullable: true` its meaning at load time."""
+    version = root.get("openapi") if isinstance(root, dict) else None
+    dialect = SUPPORTED.get(str(version)[:3]) if isinstance(version, str) else None
+    return dialect is not None and dialect.rewrites_nullable_at_load
 
 
 def _has_integer_formats(document: Any) -> bool:

@@ -81,17 +81,13 @@ def parse_bytes(data: bytes, origin: str) -> Any:
     return document
 
 
-def _is_31(root: Any) -> bool:
-    return isinstance(root, dict) and str(root.get("openapi", "")).startswith("3.1")
-
-
 def _parse_spec(data: bytes, origin: str, overlays: list | None = None) -> Any:
     """Parse, apply the overlays (before anything reads the document), then give 3.1's leftover
     `nullable`s their meaning (see dialects.py); all three are cached."""
     document = parse_bytes(data, origin)
     if overlays:
         overlay.apply(document, overlays)
-    if _is_31(document) and (b"nullable" in data or overlays):
+    if dialects.rewrites_nullable_at_load(document) and (b"nullable" in data or overlays):
         dialects.without_nullable(document)
     return document
 
@@ -189,7 +185,7 @@ def load_document(
         root = source if isinstance(source, dict) else dict(source)
         if patches:
             root = overlay.apply(copy.deepcopy(root), patches)  # never change the caller's dict
-        if _is_31(root) and dialects.has_nullable(root):
+        if dialects.rewrites_nullable_at_load(root) and dialects.has_nullable(root):
             root = dialects.without_nullable(root, copy_first=True)  # never change the caller's dict
         loaded = LoadedDocument(root=root, base_uri=_dict_base_uri(base_uri))
         _load_external_refs(loaded, fetcher, allow_remote=allow_remote_refs, ref_root=root_folder)
@@ -253,7 +249,7 @@ def _load_external_refs(loaded: LoadedDocument, fetcher: Fetcher, *, allow_remot
             else:
                 raise SpecError(f"$ref {ref!r} cannot be resolved from {base}")
             parsed = parse_bytes(raw, target)
-            if _is_31(loaded.root) and b"nullable" in raw:
+            if dialects.rewrites_nullable_at_load(loaded.root) and b"nullable" in raw:
                 dialects.without_nullable(parsed)
             loaded.externals[target] = parsed
             pending.append((parsed, target))
