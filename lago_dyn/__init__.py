@@ -34,6 +34,7 @@ from .errors import (
 )
 from .models import ApiObject, ApiResponse
 from .lago import default_spec_path
+from .pipeline import UnknownFieldsWarning
 from .profile import GENERIC, Profile
 from .spec import Spec
 from .wire import RetryPolicy, WireRequest, WireResponse
@@ -45,6 +46,6 @@ __all__ = [
     "ConfigurationError", "ConflictError", "ForbiddenError", "GENERIC", "LagoDynError", "MissingCredentialsError",
     "NotFoundError", "OAuth2ClientCredentials", "Profile", "OperationNotFoundError", "RateLimitError", "RequestTimeoutError",
     "RequestValidationError", "ResponseValidationError", "RetryPolicy", "ServerError", "Spec", "SpecError",
-    "SpecLoadError", "TransportError", "UnauthorizedError", "UnprocessableEntityError", "ValidationError",
+    "SpecLoadError", "TransportError", "UnauthorizedError", "UnknownFieldsWarning", "UnprocessableEntityError", "ValidationError",
     "Violation", "WebhookValidationError", "WireRequest", "WireResponse", "default_spec_path", "load_spec",
 ]

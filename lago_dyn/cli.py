@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="text (a table), markdown (breaking changes first, then by tag) or json")
     compare.add_argument("--json", action="store_const", dest="format", const="json", help="same as --format json")
     compare.add_argument("--breaking-only", action="store_true", help="only breaking changes")
+    patch = commands.add_parser("overlay", parents=shared, help="write a spec with Overlays applied")
+    patch.add_argument("overlay_spec", metavar="SPEC", help="the spec path or URL to patch")
+    patch.add_argument("overlay_files", metavar="OVERLAY", nargs="+",
+                       help="Overlay files or shipped names (lago-fixes), applied in order")
+    patch.add_argument("-o", "--output", required=True, help="where to write the patched spec (.json: JSON, else YAML)")
     return parser
 
 
@@ -257,6 +262,18 @@ def _stubs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _overlay(args: argparse.Namespace) -> int:
+    """The upstream document as written, patched: no `nullable` rewriting, nothing resolved."""
+    from . import overlay
+    from .loader import Fetcher, parse_bytes, read_source
+
+    data, _ = read_source(args.overlay_spec, Fetcher())
+    document = overlay.apply(parse_bytes(data, args.overlay_spec), args.overlay_files)
+    overlay.write(document, args.output)
+    print(f"wrote {args.output} ({len(args.overlay_files)} overlay(s) applied)")
+    return 0
+
+
 def _diff(args: argparse.Namespace) -> int:
     from . import diff
     from .client import load_spec
@@ -337,5 +354,5 @@ def _demo(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _demo, "ops": _ops, "describe": _describe, "call": _call, "serve": _serve, "stubs": _stubs,
-    "diff": _diff,
+    "diff": _diff, "overlay": _overlay,
 }

@@ -69,6 +69,10 @@ class Client:
     `typed_results=True` gives `datetime`, `date`, `UUID` and `Decimal` values where the answer's schema
     says `date-time`, `date`, `uuid` or `decimal` (`to_dict()` gives back the JSON the server sent).
 
+    Body keys the schema does not declare are silently dropped by Lago: `unknown_fields="warn"` (default:
+    an `UnknownFieldsWarning` naming each, with "did you mean"), `"error"` (a RequestValidationError,
+    nothing sent) or `"ignore"`.
+
     `timeout` is (connect, read) seconds for each wait; `deadline` bounds a whole call, retries and
     redirects included (default: connect + 2 x read, 65 s).
 
@@ -92,6 +96,7 @@ class Client:
         request_validation: bool = True,
         check_formats: str = "requests",
         typed_results: bool = False,
+        unknown_fields: str = "warn",
         retry: RetryPolicy | None = None,
         transport: Transport | None = None,
         verify: bool | str = True,
@@ -106,6 +111,8 @@ class Client:
     ):
         if check_formats not in ("requests", "both", "none"):
             raise ConfigurationError(f"check_formats must be 'requests', 'both' or 'none', not {check_formats!r}")
+        if unknown_fields not in ("warn", "error", "ignore"):
+            raise ConfigurationError(f"unknown_fields must be 'warn', 'error' or 'ignore', not {unknown_fields!r}")
         modes = pipeline.response_modes(response_validation)
         self.spec = spec if isinstance(spec, Spec) else load_spec(
             spec, cache_dir=cache_dir, allow_remote_refs=allow_remote_refs, ref_root=ref_root, session=session,
@@ -123,7 +130,7 @@ class Client:
             spec=self.spec, base_url=self.base_url, credentials=credentials, profile=profile,
             headers={"User-Agent": USER_AGENT, **(headers or {})}, request_validation=request_validation,
             response_validation=modes, request_formats=check_formats != "none",
-            response_formats=check_formats == "both", typed_results=typed_results,
+            response_formats=check_formats == "both", typed_results=typed_results, unknown_fields=unknown_fields,
         )
         self._calls = _Calls(settings, transport or RequestsTransport(
             session, timeout=timeout, retry=retry, verify=verify, max_response_bytes=max_response_bytes,

@@ -106,7 +106,8 @@ def to_json_text(value: Any, location: str = "body") -> tuple[str, bool]:
         text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=default)
         text.encode("utf-8")
     except TypeError as exc:
-        raise BodyError(Violation(location, "json", f"a value of type {exc} is not JSON data", str(exc))) from None
+        where = _unconvertible_at(value, location)
+        raise BodyError(Violation(where, "json", f"a value of type {exc} is not JSON data", str(exc))) from None
     except RecursionError:
         raise BodyError(Violation(location, "json", "nested too deeply to be sent as JSON", "object")) from None
     except UnicodeEncodeError:
@@ -116,6 +117,25 @@ def to_json_text(value: Any, location: str = "body") -> tuple[str, bool]:
         raise BodyError(Violation(location, "json", "NaN, infinity or an integer too long for JSON",
                                   "number")) from None
     return text, bool(converted)
+
+
+def _unconvertible_at(value: Any, location: str) -> str:
+    """Where, inside `value`, the first value with no JSON form is (`body.plan.amount_cents`)."""
+    stack = [(value, location)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, Mapping):
+            stack.extend((child, f"{where}.{key}") for key, child in reversed(list(item.items())))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((child, f"{where}[{index}]") for index, child in reversed(list(enumerate(item))))
+        elif not isinstance(item, (str, int, float, bool, type(None))):
+            try:
+                converted = json_default(item)
+            except TypeError:
+                return where
+            if isinstance(converted, (Mapping, list)):
+                stack.append((converted, where))
+    return location
 
 
 def to_json_data(value: Any, location: str = "body") -> Any:
@@ -173,7 +193,7 @@ def _encode_form(value: Any, media_type: str, encoding: Mapping[str, Any]) -> En
         item = to_json_data(item, f"body.{name}")
         fragments.append(params.serialize(str(name), item, style, explode,
                                           encode=params.encoder(bool(rules.get("allowReserved")))))
-    data = to_json_data(dict(fields))
+    data = to_json_data({name: item for name, item in fields.items() if item is not None})
     return Encoded("&".join(fragment for fragment in fragments if fragment).encode("ascii"), media_type, data)
 
 

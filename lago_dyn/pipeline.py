@@ -10,6 +10,7 @@ nothing here does I/O, so every facade calls alike.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import quote
@@ -48,6 +49,8 @@ class Settings:
     response_formats: bool = False
     #: Results with datetime/date/UUID/Decimal values where the schema's formats say so.
     typed_results: bool = False
+    #: Body keys the schema does not declare (the server would drop them): "warn", "error" or "ignore".
+    unknown_fields: str = "warn"
 
     @property
     def validators(self) -> SchemaValidators:
@@ -111,7 +114,7 @@ def prepare(operation: Operation, arguments: Mapping[str, Any], options: Mapping
 
     body_bytes = None
     if operation.body is not None:
-        body_bytes = _body(operation.body, arguments, options, settings, validators, headers, violations)
+        body_bytes = _body(operation.label, operation.body, arguments, options, settings, validators, headers, violations)
     if violations:
         raise RequestValidationError(operation.label, violations)
 
@@ -161,7 +164,18 @@ def _header_text(parameter: Parameter, value: Any, where: str) -> str:
     return text
 
 
-def _body(body: Body, arguments: Mapping[str, Any], options: Mapping[str, Any], settings: Settings,
+class UnknownFieldsWarning(UserWarning):
+    """A request body has keys its schema does not declare: the server would drop them without a word
+    (a typo like `nmae` loses the name). `Client(unknown_fields="error")` refuses such a body instead."""
+
+    def __init__(self, operation: str, violations: list[Violation]):
+        self.operation = operation
+        self.violations = violations
+        super().__init__(f"{operation}: the server ignores fields its spec does not declare: "
+                         + "; ".join(f"{v.location} ({v.message})" for v in violations))
+
+
+def _body(operation_label: str, body: Body, arguments: Mapping[str, Any], options: Mapping[str, Any], settings: Settings,
           validators: SchemaValidators | None, headers: dict[str, str], violations: list[Violation]) -> bytes | None:
     value = arguments.get(body.python_name)
     if value is None:
@@ -187,6 +201,12 @@ def _body(body: Body, arguments: Mapping[str, Any], options: Mapping[str, Any], 
     if validators is not None and content.schema_uri is not None and encoded.validate:
         violations.extend(validators.violations(content.schema_uri, encoded.data, "body", WRITE,
                                                 formats=settings.request_formats))
+        if settings.unknown_fields != "ignore" and not violations:
+            unknown = validators.unknown_fields(content.schema_uri, encoded.data, "body")
+            if settings.unknown_fields == "error":
+                violations.extend(unknown)
+            elif unknown:
+                warnings.warn(UnknownFieldsWarning(operation_label, unknown), stacklevel=5)
     headers["Content-Type"] = encoded.content_type
     return encoded.content
 
