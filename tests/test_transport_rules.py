@@ -197,3 +197,35 @@ def test_the_deadline_bounds_a_dripping_server(default_spec, prefix, drip):
     finally:
         stop.set()
         listener.close()
+
+
+class _Answer:
+    def __init__(self, content):
+        self.content = content
+
+    def send(self, request):
+        return WireResponse(200, {"Content-Type": "application/json"}, self.content)
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("mode", ["strict", "off"])
+def test_inputs_and_answers_that_break_python_raise_only_our_errors(default_spec, mode):
+    deep_answer = b"[" * 1500 + b"]" * 1500
+    client = lago_dyn.Client(default_spec, base_url="http://127.0.0.1:9/api/v1", api_key=API_KEY,
+                             transport=_Answer(deep_answer), response_validation=mode)
+    if mode == "off":
+        assert client.find_all_customers() == deep_answer  # returned as the bytes that arrived
+    else:
+        with pytest.raises(lago_dyn.ResponseValidationError, match="not valid JSON"):
+            client.find_all_customers()
+    deep = current = {}
+    for _ in range(100_000):
+        current["customer"] = current = {}
+    for value in ({"customer": {"external_id": "x", "name": "\ud800"}}, deep,
+                  {"customer": {"external_id": "x", "net_payment_term": 10**5000}}):
+        with pytest.raises(lago_dyn.RequestValidationError):
+            client.create_customer(value)
+    with pytest.raises(lago_dyn.RequestValidationError):
+        client.find_all_customers(page=10**5000)
