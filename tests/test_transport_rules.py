@@ -229,3 +229,64 @@ def test_inputs_and_answers_that_break_python_raise_only_our_errors(default_spec
             client.create_customer(value)
     with pytest.raises(lago_dyn.RequestValidationError):
         client.find_all_customers(page=10**5000)
+
+
+def test_an_https_server_redirecting_to_http_is_not_followed(tmp_path, redirector, default_spec):
+    """A local TLS server with a self-signed certificate answers 307 to an http URL: the POST body and
+    the key must not go out in clear text, and the plaintext answer must not become the result."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed (needed to make a self-signed certificate)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    plain_port = redirector.server_address[1]  # the http side: it counts every request it gets
+
+    class Downgrader(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(307)
+            self.send_header("Location", f"http://127.0.0.1:{plain_port}/api/v1/customers")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    tls = ThreadingHTTPServer(("127.0.0.1", 0), Downgrader)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    tls.socket = context.wrap_socket(tls.socket, server_side=True)
+    threading.Thread(target=tls.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        client = lago_dyn.Client(default_spec, base_url=f"https://127.0.0.1:{tls.server_address[1]}/api/v1",
+                                 api_key=API_KEY, verify=str(cert))
+        with pytest.raises(lago_dyn.TransportError, match="https to http"):
+            client.create_customer({"customer": {"external_id": "secret-customer"}})
+        assert redirector.hits == 0  # nothing reached the plaintext server
+    finally:
+        tls.shutdown()
+        tls.server_close()
+
+
+@pytest.mark.parametrize("bad_key", ["sk_live_leak_4242\n", "sk_live_leak_4242€"])
+def test_a_bad_key_is_refused_without_ever_being_repeated(bad_key, default_spec, log_records):
+    import subprocess
+    import sys
+
+    with pytest.raises(lago_dyn.ConfigurationError) as caught:
+        lago_dyn.Client(default_spec, base_url="http://127.0.0.1:9/api/v1", api_key=bad_key)
+    reachable = [str(caught.value), repr(caught.value), repr(caught.value.__dict__),
+                 repr(caught.value.__context__), repr(caught.value.__cause__)]
+    reachable += [record.getMessage() for record in log_records.records]
+    done = subprocess.run([sys.executable, "-m", "lago_dyn", "--api-key", bad_key, "call", "find_all_customers",
+                           "--base-url", "http://127.0.0.1:9/api/v1"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    reachable += [done.stdout, done.stderr]
+    assert not any("sk_live_leak" in text for text in reachable), reachable
