@@ -210,13 +210,13 @@ def _encode_multipart(value: Any, media_type: str, encoding: Mapping[str, Any],
             continue
         rules = encoding.get(name) or {}
         types, _ = property_types(str(name))
-        items = item if isinstance(item, (list, tuple)) and "array" in types and not _is_file(item) else [item]
+        items = item if isinstance(item, (list, tuple)) and "array" in types and not _is_file_tuple(item) else [item]
         shown = []
         for one in items:
             part, seen = _part(str(name), one, rules, types if len(items) == 1 else ())
             parts.append(part)
             shown.append(seen)
-        data[str(name)] = shown if items is item else shown[0]
+        data[str(name)] = shown if items is item or "array" in types else shown[0]
     content, content_type = encode_multipart_formdata(parts)
     if media_type_of(media_type) != "multipart/form-data":  # multipart/mixed and friends: same framing
         content_type = media_type_of(media_type) + content_type[len("multipart/form-data"):]
@@ -229,7 +229,7 @@ def _part(name: str, value: Any, rules: Mapping[str, Any], types: tuple[str, ...
 
     headers: dict[str, str] = {}
     filename = None
-    if isinstance(value, tuple) and 2 <= len(value) <= 4 and isinstance(value[0], (str, type(None))):
+    if _is_file_tuple(value):
         filename, content, *rest = value
         content_type = rest[0] if rest and rest[0] else rules.get("contentType") or "application/octet-stream"
         headers.update(rest[1] if len(rest) > 1 else {})
@@ -253,6 +253,12 @@ def _part(name: str, value: Any, rules: Mapping[str, Any], types: tuple[str, ...
     part = RequestField(name=name, data=body, filename=filename, headers=headers)
     part.make_multipart(content_type=content_type.split(",")[0].strip())
     return part, seen
+
+
+def _is_file_tuple(value: Any) -> bool:
+    """`(filename, content[, content_type[, headers]])`, content being bytes or a binary file object."""
+    return (isinstance(value, tuple) and 2 <= len(value) <= 4 and isinstance(value[0], (str, type(None)))
+            and _is_file(value[1]))
 
 
 def _is_file(value: Any) -> bool:

@@ -314,3 +314,8 @@ def test_python_values_are_taken_as_json_and_the_rest_named_by_field_path(client
     assert json.loads(meta[3]) == {"amount": 12.5, "at": {"x": 3}}
     with pytest.raises(lago_dyn.RequestValidationError, match=r"body\.meta\.items\[1\]: a value of type object"):
         client.upload({"note": "n", "meta": {"items": [1, object()]}})
+
+
+def test_one_file_tuple_for_an_array_property_is_one_file(client, server):
+    client.upload({"files": ("only.txt", b"just one", "text/plain")})
+    assert parse_multipart(last(server)) == [("files", "only.txt", "text/plain", b"just one")]
