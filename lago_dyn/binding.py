@@ -195,10 +195,12 @@ class OperationGroup:
     """The operations of one tag, like a generated `CustomersApi`; `help()` on it lists them all. A tag
     nested under it (OpenAPI 3.2 `parent`) is an attribute too: `client.billing.invoices.find_invoice`."""
 
-    def __init__(self, tag: str, names: Iterable[str], children: dict[str, "OperationGroup"] | None = None):
+    def __init__(self, tag: str, names: Iterable[str], children: dict[str, "OperationGroup"] | None = None,
+                 summary: str = ""):
         self._tag = tag
         self._names = sorted(names)
         self._children = dict(children or {})
+        self._summary = summary
         for key, child in self._children.items():
             if key not in self._names:  # an operation of the same name keeps it
                 object.__setattr__(self, key, child)
@@ -220,7 +222,18 @@ class OperationGroup:
                                      f"{did_you_mean(name, [*self._names, *self._children])}")
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._tag!r}: {len(self._names)} operations>"
+        nested = f", {len(self._children)} nested tags" if self._children else ""
+        return f"<{type(self).__name__} {self._tag!r}: {len(self._names)} operations{nested}>"
+
+
+def members(group: OperationGroup) -> list[str]:
+    """The operations of a group and of the groups nested in it (`lago-dyn ops --tag billing`)."""
+    return sorted({*group._names, *(name for child in group._children.values() for name in members(child))})
+
+
+def summary(group: OperationGroup) -> str:
+    """The tag's `summary` (OpenAPI 3.2), or "" when it has none."""
+    return group._summary
 
 
 def group_class(tag: str, functions: dict[str, Callable[..., Any]], summary: str = "",
@@ -239,13 +252,13 @@ def tag_groups(spec: Spec, functions: dict[str, Callable[..., Any]]) -> dict[str
     """Operations by snake_cased tag; untagged ones under `default`. Every tag is a group of its own
     (`client.invoices`); a tag with a `parent` (3.2) is also reachable from its parent's group
     (`client.billing.invoices`), and a parent with no operations of its own is a group all the same."""
-    members: dict[str, dict[str, Callable[..., Any]]] = {}
+    tagged: dict[str, dict[str, Callable[..., Any]]] = {}
     tag_names: dict[str, str] = {}
     for name, function in functions.items():
         for tag in spec.operations[name].tags or ("default",):
             key = naming.python_identifier(tag, fallback="tag")
             tag_names.setdefault(key, tag)
-            members.setdefault(key, {})[name] = function
+            tagged.setdefault(key, {})[name] = function
     declared = spec.tags
     children: dict[str, list[str]] = {}
     for tag in declared.values():
@@ -258,12 +271,12 @@ def tag_groups(spec: Spec, functions: dict[str, Callable[..., Any]]) -> dict[str
         if key not in groups:
             nested = {naming.python_identifier(child, fallback="tag"): build(child) for child in children.get(tag, ())}
             nested = {child_key: group for child_key, group in nested.items() if group._names or group._children}
-            info = declared.get(tag)
-            operations = members.get(key, {})
-            groups[key] = group_class(tag, operations, info.summary if info else "", nested)(tag, operations, nested)
+            text = declared[tag].summary if tag in declared else ""
+            operations = tagged.get(key, {})
+            groups[key] = group_class(tag, operations, text, nested)(tag, operations, nested, text)
         return groups[key]
 
-    for key in members:
+    for key in tagged:
         build(tag_names[key])
     for tag in children:
         build(tag)

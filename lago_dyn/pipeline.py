@@ -283,7 +283,7 @@ def handle_stream(operation: Operation, opened: streams.OpenStream, settings: Se
             log.warning("%s", error)
         return streams.SKIP if malformed else models.shape(settings.spec, item_uri, item, typed=settings.typed_results)
 
-    items = streams.ItemStream(opened.chunks, decoder, check, opened.close)
+    items = streams.ItemStream(opened.chunks, decoder, check, opened.close, operation.label)
     return ApiResponse(opened.status, opened.headers, items, b"")
 
 

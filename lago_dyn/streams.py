@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Protocol
 
+from .errors import TransportError
 from .models import ApiObject, parse_json
 from .wire import DEFAULT_MAX_RESPONSE_BYTES, WireResponse, media_type_of
 
@@ -293,6 +294,12 @@ class OpenStream:
     close: Callable[[], None]
 
 
+def _batches(chunks: Iterator[bytes], decoder: Decoder) -> Iterator[list[Any]]:
+    for chunk in chunks:
+        yield decoder.feed(chunk)
+    yield decoder.end()
+
+
 #: What an item check returns for an item that is to be dropped (a malformed one reported as a warning).
 SKIP = object()
 
@@ -303,27 +310,28 @@ class ItemStream:
     and on `close()` or leaving a `with` block, so stopping early never leaves a half-read connection."""
 
     def __init__(self, chunks: Iterator[bytes], decoder: Decoder, check: Callable[[Any, int], Any],
-                 close: Callable[[], None]):
-        self._items = self._read(chunks, decoder, check)
+                 close: Callable[[], None], label: str = "stream"):
+        self._items = self._read(chunks, decoder, check, label)
         self._close = close
         self.closed = False
 
-    def _read(self, chunks: Iterator[bytes], decoder: Decoder, check: Callable[[Any, int], Any]) -> Iterator[Any]:
+    def _read(self, chunks: Iterator[bytes], decoder: Decoder, check: Callable[[Any, int], Any],
+              label: str) -> Iterator[Any]:
         index = 0
+        too_large = None
         try:
-            for chunk in chunks:
-                for item in decoder.feed(chunk):
+            for batch in _batches(chunks, decoder):
+                for item in batch:
                     checked = check(item, index)
                     index += 1
                     if checked is not SKIP:
                         yield checked
-            for item in decoder.end():
-                checked = check(item, index)
-                index += 1
-                if checked is not SKIP:
-                    yield checked
+        except ItemTooLarge as problem:
+            too_large = f"{label}: item {index}: {problem}"
         finally:
             self._release()
+        if too_large is not None:
+            raise TransportError(too_large)
 
     def __iter__(self) -> "ItemStream":
         return self
