@@ -258,14 +258,16 @@ class _Calls:
         if self.on_event is not None:
             self.on_event({"event": "request", "operation": operation.name, "method": request.method, "path": path})
         streaming = operation.streams  # OpenAPI 3.2 `itemSchema`: items are read as they arrive
-        response = self.transport.stream(request) if streaming else self.transport.send(request)  # type: ignore[attr-defined]
+        send = self.transport.stream if streaming else self.transport.send  # type: ignore[attr-defined]
+        response = send(request)
         elapsed_ms = (time.perf_counter() - started) * 1000
         if self.on_event is not None:
             self.on_event({"event": "response", "operation": operation.name, "method": request.method,
                            "path": path, "status": response.status, "elapsed_ms": elapsed_ms})
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %s in %.1f ms", request.method, path, response.status, elapsed_ms)
-        return (pipeline.handle_stream if streaming else pipeline.handle)(operation, response, settings)  # type: ignore[arg-type]
+        handle = pipeline.handle_stream if streaming else pipeline.handle
+        return handle(operation, response, settings)  # type: ignore[operator]
 
 
 def _first_server(spec: Spec) -> str:

@@ -25,7 +25,8 @@ if typing.TYPE_CHECKING:
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
 #: Media types whose body is a sequence of items, each checked on its own against `itemSchema` (3.2).
-SEQUENTIAL_MEDIA_TYPES = ("text/event-stream", "application/jsonl", "application/x-ndjson", "application/json-seq", "multipart/mixed")
+SEQUENTIAL_MEDIA_TYPES = ("text/event-stream", "application/jsonl", "application/x-ndjson", "application/json-seq",
+                          "multipart/mixed")
 _POINTER_SAFE = "/~!$&'()*+,;=:@-._"
 
 

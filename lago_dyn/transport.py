@@ -2,7 +2,8 @@
 timeouts, bounded retries and redirects (rules in `wire.py`), and a bounded read of the body.
 
 A transport is anything with `send(WireRequest) -> WireResponse` and `close()`; tests and users may plug
-their own (a fake, a recording proxy) into `Client(transport=...)`.
+their own (a fake, a recording proxy) into `Client(transport=...)`. Operations whose answers stream
+(OpenAPI 3.2 `itemSchema`) also need `stream(WireRequest) -> streams.OpenStream`.
 
 Messages are ours: host, port and path, never the query, a header or the text of a requests exception
 (which can hold the URL with an API key in its query, or a header value).

@@ -5,6 +5,7 @@ arrive and checked item by item; QUERY with a body; `querystring` parameters; a 
 
 import copy
 import json
+import socket
 import threading
 import tracemalloc
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,12 @@ class Billing(BaseHTTPRequestHandler):
                                      "body": self.rfile.read(length) if length else b""})
         route = parts.path.rstrip("/").split("/")[2:]  # after /api
         try:
+            if route == ["events"] and self.server.hiccups:
+                status = self.server.hiccups.pop(0)
+                self.send_response(status)
+                self.send_header("Location" if status == 307 else "Retry-After", self.path if status == 307 else "0")
+                self.send_header("Content-Length", "0")
+                return self.end_headers()
             if route == ["events"]:
                 return self._events(int(dict(parse_qsl(parts.query))["count"]))
             if route == ["ledger"]:
@@ -89,12 +96,17 @@ class Billing(BaseHTTPRequestHandler):
     def _ledger(self):
         """Ten entries; entry 5 lacks `amount_cents`. After the first entry the server waits until the
         test says it has it: a client that read the whole answer before giving items would never say so."""
+        if self.server.ledger_format == "missing":
+            return self._json(404, {"error": "no ledger yet"})
         seq = self.server.ledger_format == "json-seq"
         self._start_chunked("application/json-seq" if seq else "application/jsonl")
         for number in range(10):
             entry = {"seq": number} if number == 5 else {"seq": number, "amount_cents": number * 100}
             text = json.dumps(entry, indent=1 if seq else None).encode()  # json-seq: one entry over lines
             self._chunk(b"\x1e" + text + b"\n" if seq else text + b"\n")
+            if number == 0 and self.server.ledger_format == "broken":
+                self.close_connection = True
+                return self.connection.shutdown(socket.SHUT_RDWR)  # gone without the closing chunk
             if number == 0:
                 self.server.waited_for_client = self.server.first_item_seen.wait(10)
         self._end_chunks()
@@ -119,7 +131,7 @@ class Billing(BaseHTTPRequestHandler):
 def server():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Billing)
     httpd.daemon_threads = True
-    httpd.received, httpd.sent_bytes, httpd.ledger_format = [], 0, "jsonl"
+    httpd.received, httpd.sent_bytes, httpd.ledger_format, httpd.hiccups = [], 0, "jsonl", []
     httpd.first_item_seen, httpd.disconnected, httpd.waited_for_client = threading.Event(), threading.Event(), None
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -191,6 +203,30 @@ def test_closing_the_iterator_closes_the_connection(client, server):
     with pytest.raises(StopIteration):
         next(events)
     assert client.find_invoice("F-1").number == "F-1"  # the pool serves the next call
+
+
+def test_a_stream_follows_redirects_and_retries_before_its_first_byte(oas32_spec, server):
+    server.hiccups = [307, 503]
+    with lago_dyn.Client(oas32_spec, base_url=f"http://127.0.0.1:{server.server_port}/api", profile=lago_dyn.GENERIC,
+                         retry=lago_dyn.RetryPolicy(retries=1, backoff=0)) as retrying:
+        assert [event.id for event in retrying.stream_events(3)] == ["0", "1", "2"]
+    assert [entry["path"] for entry in server.received] == ["/api/events"] * 3
+
+
+def test_an_error_answer_to_a_streaming_operation_is_its_exception(client, server):
+    server.ledger_format = "missing"
+    with pytest.raises(lago_dyn.NotFoundError) as raised:
+        client.stream_ledger()
+    assert raised.value.body == {"error": "no ledger yet"}
+
+
+def test_a_stream_cut_off_by_the_server_says_so_after_the_items_it_gave(client, server):
+    server.ledger_format = "broken"
+    entries = client.stream_ledger()
+    assert next(entries).seq == 0
+    with pytest.raises(lago_dyn.TransportError, match=r"/api/ledger: the connection broke while reading the stream"):
+        next(entries)
+    assert entries.closed
 
 
 def test_multipart_parts_are_items_decoded_by_their_own_type(client):
