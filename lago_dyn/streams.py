@@ -13,7 +13,6 @@ caller decides (the pipeline raises at that item in strict mode) and the items b
 from __future__ import annotations
 
 import codecs
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Protocol
