@@ -156,15 +156,19 @@ def _print_json(value: Any, compact: bool = False) -> None:
 
 
 def _ops(args: argparse.Namespace) -> int:
+    from . import binding
+
     client = _client(args)
     if args.tag and args.tag not in client.tags:
         raise ValueError(f"no tag {args.tag!r}; tags: {', '.join(sorted(client.tags))}")
-    names = sorted(client.tags[args.tag] if args.tag else client.operations)
+    names = binding.members(client.tags[args.tag]) if args.tag else sorted(client.operations)
     operations = [client.operations[name].operation for name in names]
     if args.json:
         _print_json([{"name": op.name, "operation_id": op.operation_id, "method": op.method, "path": op.path,
                       "tags": list(op.tags), "summary": op.summary} for op in operations])
         return 0
+    if args.tag and binding.summary(client.tags[args.tag]):
+        print(f"{args.tag}: {binding.summary(client.tags[args.tag])}")
     for operation in operations:
         print(f"{operation.name:<48} {operation.method:<6} {operation.path}")
     return 0

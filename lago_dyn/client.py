@@ -268,14 +268,17 @@ class _Calls:
         started = time.perf_counter()
         if self.on_event is not None:
             self.on_event({"event": "request", "operation": operation.name, "method": request.method, "path": path})
-        response = self.transport.send(request)
+        streaming = operation.streams  # OpenAPI 3.2 `itemSchema`: items are read as they arrive
+        send = self.transport.stream if streaming else self.transport.send  # type: ignore[attr-defined]
+        response = send(request)
         elapsed_ms = (time.perf_counter() - started) * 1000
         if self.on_event is not None:
             self.on_event({"event": "response", "operation": operation.name, "method": request.method,
                            "path": path, "status": response.status, "elapsed_ms": elapsed_ms})
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %s in %.1f ms", request.method, path, response.status, elapsed_ms)
-        return pipeline.handle(operation, response, settings)
+        handle = pipeline.handle_stream if streaming else pipeline.handle
+        return handle(operation, response, settings)  # type: ignore[operator]
 
 
 def _first_server(spec: Spec) -> str:

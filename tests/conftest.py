@@ -34,6 +34,12 @@ def spec_1_51():
     return lago_dyn.load_spec(shared_spec("1.51.0"), cache_dir=False)
 
 
+@pytest.fixture(scope="session")
+def oas32_spec():
+    """tests/oas32/openapi.yaml (OpenAPI 3.2: streams, QUERY, querystring, nested tags, $self), parsed once."""
+    return lago_dyn.load_spec(Path(__file__).resolve().parent / "oas32" / "openapi.yaml", cache_dir=False)
+
+
 @pytest.fixture
 def lago(default_spec):
     with LocalLago(default_spec) as server:
