@@ -11,7 +11,7 @@ import os
 import time
 import weakref
 from dataclasses import replace
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import requests
@@ -19,6 +19,7 @@ import requests
 from . import binding, pipeline
 from .auth import Credential, Credentials
 from .errors import ConfigurationError, OperationNotFoundError
+from .events import EVENT_OPERATIONS, SendReport, send_events
 from .lago import FULL_SPEC_HINT, LAGO, default_spec_path
 from .loader import DEFAULT_LOAD_TIMEOUT, SpecSource, load_document
 from .models import ApiResponse
@@ -135,8 +136,6 @@ class Client:
         ), on_event)
         self._calls.on_rate_limit = on_rate_limit
         if events_base_url is not None:
-            from .events import EVENT_OPERATIONS
-
             ingest = _checked_base_url(events_base_url)
             self._calls.hosts = {name: ingest for name in EVENT_OPERATIONS if name in self.spec.operations}
         # Closed when the client is collected too. Not a cycle's member (the operations reach `_calls`, not
@@ -215,11 +214,12 @@ class Client:
                 return
             page = next_page
 
-    def send_events(self, events: Any, *, batch_size: int = 100, **options: Any) -> Any:
-        """Send any number of usage events in batches; see `lago_dyn.events.send_events`."""
-        from .events import send_events
-
-        return send_events(self, events, batch_size=batch_size, **options)
+    def send_events(self, events: Iterable[Mapping[str, Any]], *, batch_size: int = 100, retries: int = 2,
+                    backoff: float = 0.5) -> SendReport:
+        """Send any number of usage events with `create_batch_events`, `batch_size` at a time: each event
+        without a `transaction_id` gets a unique one, a failed batch is resent, progress goes to
+        `on_event`; see `lago_dyn.events.send_events`."""
+        return send_events(self, events, batch_size=batch_size, retries=retries, backoff=backoff)
 
     def send(self, operation: str, arguments: Mapping[str, Any], options: Mapping[str, Any] | None = None
              ) -> WireResponse:

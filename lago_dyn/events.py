@@ -21,6 +21,8 @@ from .errors import LagoDynError, RateLimitError, ServerError, TransportError
 EVENT_OPERATIONS = ("create_event", "create_batch_events")
 #: Lago accepts at most this many events in one batch call.
 MAX_BATCH_SIZE = 100
+#: The longest wait between two attempts at a batch (seconds), whatever a 429 says.
+MAX_WAIT = 30.0
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def send_events(client: Any, events: Iterable[Mapping[str, Any]], *, batch_size:
     """Send `events` (any iterable, read lazily) with `create_batch_events`, `batch_size` at a time.
 
     A batch that fails with a 5xx, a 429 or a transport error is resent up to `retries` times, waiting
-    `backoff` seconds doubled each time (or the 429's `retry_after`); a batch Lago refuses (400, 422) is
+    `backoff` seconds doubled each time (or the 429's `retry_after`), at most MAX_WAIT; a batch Lago refuses (400, 422) is
     not resent, since it would be refused again. Failed batches are reported, not raised, so one bad
     batch never loses the rest. Progress goes to the client's `on_event` callback as
     `{"event": "events_batch", "batch", "size", "sent", "failed"}` after each batch."""
@@ -100,7 +102,7 @@ def _send_with_retries(send_batch: Any, batch: list[dict[str, Any]], retries: in
             if attempt == retries:
                 break
             wait = error.retry_after if isinstance(error, RateLimitError) else None
-            time.sleep(wait if wait is not None else backoff * 2**attempt)
+            time.sleep(min(MAX_WAIT, wait if wait is not None else backoff * 2**attempt))
         except LagoDynError as error:  # refused as it is (400, 422, invalid): sending it again cannot help
             return error
     return last

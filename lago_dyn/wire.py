@@ -187,16 +187,14 @@ class Attempts:
     attempt: int = 0
     redirects: int = 0
 
-    @property
-    def retries(self) -> bool:
-        return self.policy.applies_to(self.method)
-
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()
 
     def retry_delay(self, status: int | None, retry_after: str | None) -> float | None:
         """Seconds to wait before the next attempt, or None when this outcome is final."""
-        if not self.policy.applies_to(self.method, status) or (status is not None and status not in self.policy.statuses):
+        if status is not None and status not in self.policy.statuses:
+            return None
+        if not self.policy.applies_to(self.method, status):
             return None
         delay = self.policy.wait(self.attempt, retry_after)
         remaining = self.remaining()
