@@ -49,8 +49,10 @@ class _Method:
     """One generated method: calls the operation through the instance's ApiClient. Its signature and
     docstring are the operation's (the docstring rendered when first read)."""
 
-    def __init__(self, template: Any, name: str, call: Callable[[Any, str, tuple, dict], Any], returns: Any):
+    def __init__(self, template: Any, name: str, call: Callable[[Any, str, tuple, dict], Any], returns: Any,
+                 variant: str = ""):
         self._template = template
+        self._variant = variant
         self._operation_name = template.__name__
         self.__name__ = self.__qualname__ = name
         self._call = call
@@ -60,6 +62,8 @@ class _Method:
 
     @property
     def __doc__(self) -> str | None:  # type: ignore[override]
+        if self._variant:  # the operation's page is on the plain method; not repeated three times
+            return f"{self._operation_name}(...), returning {self._variant}."
         return self._template.__doc__
 
     def __get__(self, instance: Any, owner: Any = None) -> Any:
@@ -113,10 +117,12 @@ def _make_classes(spec: Spec) -> dict[str, type[TagApi]]:
             template = make_function(operation, _not_bound, spec)
             methods = members.setdefault(api_class_name(tag), {})
             methods[name] = _Method(template, name, _data, Any)
-            methods[f"{name}_with_http_info"] = _Method(template, f"{name}_with_http_info", _with_http_info,
-                                                        ApiResponse)
+            methods[f"{name}_with_http_info"] = _Method(
+                template, f"{name}_with_http_info", _with_http_info, ApiResponse,
+                "ApiResponse(status_code, headers, data, raw_data) with data as a model")
             methods[f"{name}_without_preload_content"] = _Method(
-                template, f"{name}_without_preload_content", _without_preload_content, RESTResponse)
+                template, f"{name}_without_preload_content", _without_preload_content, RESTResponse,
+                "the RESTResponse as it came (any status, not decoded, not validated)")
     return {class_name: type(class_name, (generic_api(class_name),),
                              {**methods, "__module__": "lago_dyn.lago_api",
                               "__doc__": f"{class_name}: {len(methods) // 3} operations of {spec.title}."})
