@@ -10,7 +10,8 @@ import logging
 import os
 import time
 import weakref
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import requests
@@ -18,15 +19,16 @@ import requests
 from . import binding, pipeline
 from .auth import Credential, Credentials
 from .errors import ConfigurationError, OperationNotFoundError
+from .events import EVENT_OPERATIONS, SendReport, send_events
 from .lago import FULL_SPEC_HINT, LAGO, default_spec_path
 from .loader import DEFAULT_LOAD_TIMEOUT, SpecSource, load_document
-from .models import ApiResponse
+from .rate_limits import RateLimit, RateLimitCallback
 from .suggest import did_you_mean
 from .profile import Profile
 from .spec import Operation, Spec
 from .transport import DEFAULT_POOL_MAXSIZE, RequestsTransport, Transport
 from .webhooks import WebhookGroup
-from .wire import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RetryPolicy
+from .wire import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RetryPolicy, WireResponse
 
 log = logging.getLogger("lago_dyn")
 
@@ -79,6 +81,10 @@ class Client:
     `response_validation` is "strict" (raise ResponseValidationError), "warn" (log and return) or "off",
     or a mapping by operation name with a "default". String formats are checked on requests
     (`check_formats="requests"`, the default), on both (`"both"`) or not at all (`"none"`).
+
+    `events_base_url` sends the event operations (`create_event`, `create_batch_events`) to Lago's
+    ingestion host; `on_rate_limit` is given a `RateLimit` for every answer that carries Lago's
+    `x-ratelimit-*` headers.
     """
 
     def __init__(
@@ -108,6 +114,8 @@ class Client:
         profile: Profile = LAGO,
         on_event: Callable[[dict[str, Any]], None] | None = None,
         overlays: Sequence[Any] | None = None,
+        events_base_url: str | None = None,
+        on_rate_limit: RateLimitCallback | None = None,
     ):
         if check_formats not in ("requests", "both", "none"):
             raise ConfigurationError(f"check_formats must be 'requests', 'both' or 'none', not {check_formats!r}")
@@ -136,6 +144,10 @@ class Client:
             session, timeout=timeout, retry=retry, verify=verify, max_response_bytes=max_response_bytes,
             pool_maxsize=pool_maxsize, deadline=deadline,
         ), on_event)
+        self._calls.on_rate_limit = on_rate_limit
+        if events_base_url is not None:
+            ingest = _checked_base_url(events_base_url)
+            self._calls.hosts = {name: ingest for name in EVENT_OPERATIONS if name in self.spec.operations}
         # Closed when the client is collected too. Not a cycle's member (the operations reach `_calls`, not
         # the client), a dropped client goes at once; an operation kept beyond it still works, on new
         # connections (a closed requests session reconnects).
@@ -212,6 +224,20 @@ class Client:
                 return
             page = next_page
 
+    def send_events(self, events: Iterable[Mapping[str, Any]], *, batch_size: int = 100, retries: int = 2,
+                    backoff: float = 0.5) -> SendReport:
+        """Send any number of usage events with `create_batch_events`, `batch_size` at a time: each event
+        without a `transaction_id` gets a unique one, a failed batch is resent, progress goes to
+        `on_event`; see `lago_dyn.events.send_events`."""
+        return send_events(self, events, batch_size=batch_size, retries=retries, backoff=backoff)
+
+    def send(self, operation: str, arguments: Mapping[str, Any], options: Mapping[str, Any] | None = None
+             ) -> WireResponse:
+        """Prepare and send one call (arguments by Python name) and return the answer as it came, whatever
+        its status, neither decoded nor validated: for facades that hand the raw answer on."""
+        function = self.operation(operation)
+        return self._calls.send(function.operation, dict(arguments), dict(options or {}))  # type: ignore[attr-defined]
+
     @property
     def transport(self) -> Transport:
         """What sends this client's requests (a `RequestsTransport` unless one was passed in)."""
@@ -247,7 +273,6 @@ class Client:
         self.close()
 
 
-
 class _Calls:
     """What the bound operations call: the settings, the transport and the send loop. It holds no
     reference to the `Client`, so the client is in no reference cycle and is freed as soon as it is
@@ -258,18 +283,29 @@ class _Calls:
         self.settings = settings
         self.transport = transport
         self.on_event = on_event
+        self.on_rate_limit: RateLimitCallback | None = None
+        #: operation name -> the base URL it is sent to instead of the client's (Lago's ingestion host).
+        self.hosts: dict[str, str] = {}
 
-    def invoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:
+    def invoke(self, operation: Operation, arguments: dict, options: dict) -> Any:
+        # OpenAPI 3.2 `itemSchema` answers are read item by item as they arrive.
+        handle = pipeline.handle_stream if operation.streams else pipeline.handle
+        return handle(operation, self.send(operation, arguments, options), self.settings)  # type: ignore[operator]
+
+    def send(self, operation: Operation, arguments: dict, options: dict) -> Any:
+        """The raw answer: a WireResponse, or for a streamed operation the open stream."""
         settings = self.settings
         for fetch in pipeline.token_fetches(operation, settings):
             fetch.credential.ensure(fetch.token_url, fetch.scopes, self.transport.send)
         request = pipeline.prepare(operation, arguments, options, settings)
+        host = self.hosts.get(operation.name)
+        if host is not None:
+            request = replace(request, url=host + request.url[len(settings.base_url):])
         path = operation.path
         started = time.perf_counter()
         if self.on_event is not None:
             self.on_event({"event": "request", "operation": operation.name, "method": request.method, "path": path})
-        streaming = operation.streams  # OpenAPI 3.2 `itemSchema`: items are read as they arrive
-        send = self.transport.stream if streaming else self.transport.send  # type: ignore[attr-defined]
+        send = self.transport.stream if operation.streams else self.transport.send  # type: ignore[attr-defined]
         response = send(request)
         elapsed_ms = (time.perf_counter() - started) * 1000
         if self.on_event is not None:
@@ -277,8 +313,11 @@ class _Calls:
                            "path": path, "status": response.status, "elapsed_ms": elapsed_ms})
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %s in %.1f ms", request.method, path, response.status, elapsed_ms)
-        handle = pipeline.handle_stream if streaming else pipeline.handle
-        return handle(operation, response, settings)  # type: ignore[operator]
+        if self.on_rate_limit is not None:
+            rate_limit = RateLimit.from_headers(response.headers, operation.name)
+            if rate_limit is not None:
+                self.on_rate_limit(rate_limit)
+        return response
 
 
 def _first_server(spec: Spec) -> str:
