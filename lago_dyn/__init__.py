@@ -17,6 +17,7 @@ from .errors import (
     ForbiddenError,
     LagoDynError,
     MissingCredentialsError,
+    ModelValidationError,
     NotFoundError,
     OperationNotFoundError,
     RateLimitError,
@@ -31,10 +32,15 @@ from .errors import (
     UnprocessableEntityError,
     ValidationError,
     Violation,
+    WebhookSignatureError,
     WebhookValidationError,
 )
+from .events import BatchFailure, SendReport, send_events
+from .rate_limits import RateLimit
+from .signatures import verify_signature
 from .models import ApiObject, ApiResponse
 from .lago import default_spec_path
+from .pipeline import UnknownFieldsWarning
 from .profile import GENERIC, Profile
 from .spec import Spec
 from .wire import RetryPolicy, WireRequest, WireResponse
@@ -43,9 +49,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ApiError", "ApiObject", "ApiResponse", "AsyncClient", "AuthenticationError", "BadRequestError", "Client",
-    "ConfigurationError", "ConflictError", "ForbiddenError", "GENERIC", "LagoDynError", "MissingCredentialsError",
+    "ConfigurationError", "ConflictError", "ForbiddenError", "GENERIC", "LagoDynError", "MissingCredentialsError", "ModelValidationError",
     "NotFoundError", "OAuth2ClientCredentials", "Profile", "OperationNotFoundError", "RateLimitError", "RequestTimeoutError",
     "RequestValidationError", "ResponseValidationError", "RetryPolicy", "ServerError", "Spec", "SpecError",
-    "SpecLoadError", "TransportError", "UnauthorizedError", "UnprocessableEntityError", "ValidationError",
-    "Violation", "WebhookValidationError", "WireRequest", "WireResponse", "default_spec_path", "load_spec",
+    "SpecLoadError", "TransportError", "UnauthorizedError", "UnknownFieldsWarning", "UnprocessableEntityError",
+    "ValidationError", "Violation", "WebhookSignatureError", "WebhookValidationError", "RateLimit", "BatchFailure",
+    "SendReport", "send_events", "verify_signature", "WireRequest", "WireResponse", "default_spec_path",
+    "load_spec",
 ]

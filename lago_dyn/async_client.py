@@ -11,19 +11,26 @@ an already loaded `Spec` (`load_spec`), or `await AsyncClient.create(...)`, whic
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Iterator, Mapping
 
 from . import binding, pipeline
 from .client import BaseClient, Calls
 from .errors import ConfigurationError
 from .models import ApiResponse
 from .spec import Operation
+from .wire import WireResponse
 
 
 class AsyncCalls(Calls):
     """`Calls` with an awaited send: tokens through `aensure`, the request through the async transport."""
 
     async def invoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:  # type: ignore[override]
+        if operation.streams:
+            raise ConfigurationError(f"{operation.label} answers with a stream of items (OpenAPI 3.2 itemSchema), "
+                                     "which AsyncClient does not read yet: call it through Client")
+        return pipeline.handle(operation, await self.send(operation, arguments, options), self.settings)
+
+    async def send(self, operation: Operation, arguments: dict, options: dict) -> WireResponse:  # type: ignore[override]
         for fetch in pipeline.token_fetches(operation, self.settings):
             await fetch.credential.aensure(fetch.token_url, fetch.scopes, self.transport.send)
         request, started = self.start(operation, arguments, options)
@@ -68,6 +75,13 @@ class AsyncClient(BaseClient):
             items, page = self._turn_page(operation, await function(*args, **{page_parameter: page}, **kwargs))
             for item in items:
                 yield item
+
+    async def send(self, operation: str, arguments: Mapping[str, Any], options: Mapping[str, Any] | None = None
+                   ) -> WireResponse:
+        """Prepare and send one call (arguments by Python name) and return the answer as it came, whatever
+        its status, neither decoded nor validated: for facades that hand the raw answer on."""
+        function = self.operation(operation)
+        return await self._calls.send(function.operation, dict(arguments), dict(options or {}))  # type: ignore[attr-defined]
 
     # -- lifecycle -------------------------------------------------------------------------------------
 

@@ -230,6 +230,33 @@ class OAuth2ClientCredentials:
 
 
 @dataclass(frozen=True)
+class OAuth2Flow:
+    """One flow of an oauth2 scheme as the spec declares it. lago_dyn runs only client credentials itself;
+    for the others (authorization code, OpenAPI 3.2's device authorization) the caller obtains the token
+    and passes it as a str or a callable, and the URLs here say where."""
+
+    name: str  # clientCredentials, authorizationCode, implicit, password or deviceAuthorization
+    token_url: str | None = None
+    authorization_url: str | None = None  # authorizationCode and implicit
+    device_authorization_url: str | None = None  # deviceAuthorization (RFC 8628)
+    scopes: tuple[str, ...] = ()
+
+
+def oauth2_flows(scheme: Mapping[str, Any]) -> dict[str, OAuth2Flow]:
+    """The flows an oauth2 scheme declares, by name; malformed entries are left out."""
+    flows = scheme.get("flows") if isinstance(scheme.get("flows"), Mapping) else {}
+    found = {}
+    for name, flow in flows.items():
+        if isinstance(flow, Mapping):
+            url = {key: flow.get(key) if isinstance(flow.get(key), str) else None
+                   for key in ("tokenUrl", "authorizationUrl", "deviceAuthorizationUrl")}
+            scopes = tuple(flow.get("scopes") or ()) if isinstance(flow.get("scopes") or {}, Mapping) else ()
+            found[str(name)] = OAuth2Flow(str(name), url["tokenUrl"], url["authorizationUrl"],
+                                          url["deviceAuthorizationUrl"], scopes)
+    return found
+
+
+@dataclass(frozen=True)
 class TokenFetch:
     """A token the call needs first: the facade sends `credential.token_request(...)` through its transport."""
 
@@ -328,8 +355,8 @@ class Credentials:
             return None
         if kind in ("oauth2", "openIdConnect"):
             if isinstance(credential, OAuth2ClientCredentials):
-                flow = ((scheme.get("flows") or {}).get("clientCredentials") or {})
-                token_url = credential.token_url or flow.get("tokenUrl")
+                flow = oauth2_flows(scheme).get("clientCredentials")
+                token_url = credential.token_url or (flow.token_url if flow is not None else None)
                 if not token_url:
                     return None
                 fetch = TokenFetch(credential, str(token_url), tuple(scopes))
@@ -354,4 +381,7 @@ def _kind(scheme: Mapping[str, Any] | None) -> str:
         return f"http {scheme.get('scheme', '')}".strip()
     if kind == "apiKey":
         return f"apiKey in {scheme.get('in')}"
+    device = oauth2_flows(scheme).get("deviceAuthorization") if kind == "oauth2" else None
+    if device is not None and device.device_authorization_url:
+        return f"oauth2: a token from the device authorization at {device.device_authorization_url}"
     return kind

@@ -255,11 +255,18 @@ def docstring(operation: Operation, positional: list[str], spec: Spec | None = N
 
 
 class OperationGroup:
-    """The operations of one tag, like a generated `CustomersApi`; `help()` on it lists them all."""
+    """The operations of one tag, like a generated `CustomersApi`; `help()` on it lists them all. A tag
+    nested under it (OpenAPI 3.2 `parent`) is an attribute too: `client.billing.invoices.find_invoice`."""
 
-    def __init__(self, tag: str, names: Iterable[str]):
+    def __init__(self, tag: str, names: Iterable[str], children: dict[str, "OperationGroup"] | None = None,
+                 summary: str = ""):
         self._tag = tag
         self._names = sorted(names)
+        self._children = dict(children or {})
+        self._summary = summary
+        for key, child in self._children.items():
+            if key not in self._names:  # an operation of the same name keeps it
+                object.__setattr__(self, key, child)
 
     def __iter__(self):
         return iter(self._names)
@@ -268,36 +275,72 @@ class OperationGroup:
         return len(self._names)
 
     def __dir__(self) -> list[str]:
-        return list(self._names)
+        return sorted({*self._names, *self._children})
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names that are not operations of this tag: a typo deserves a suggestion.
         if name.startswith("_"):  # private and special names (copy, pickle, pydoc probe them)
             raise AttributeError(name)
         raise OperationNotFoundError(f"the {self._tag!r} operations have no {name!r}"
-                                     f"{did_you_mean(name, self._names)}")
+                                     f"{did_you_mean(name, [*self._names, *self._children])}")
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._tag!r}: {len(self._names)} operations>"
+        nested = f", {len(self._children)} nested tags" if self._children else ""
+        return f"<{type(self).__name__} {self._tag!r}: {len(self._names)} operations{nested}>"
 
 
-def group_class(tag: str, functions: dict[str, Callable[..., Any]]) -> type[OperationGroup]:
+def members(group: OperationGroup) -> list[str]:
+    """The operations of a group and of the groups nested in it (`lago-dyn ops --tag billing`)."""
+    return sorted({*group._names, *(name for child in group._children.values() for name in members(child))})
+
+
+def summary(group: OperationGroup) -> str:
+    """The tag's `summary` (OpenAPI 3.2), or "" when it has none."""
+    return group._summary
+
+
+def group_class(tag: str, functions: dict[str, Callable[..., Any]], summary: str = "",
+                children: Iterable[str] = ()) -> type[OperationGroup]:
     """A class per tag (`CustomersApi`) holding its operations, so that `help(client.customers)` reads
-    like the generated client's page."""
+    like the generated client's page, headed by the tag's `summary` and naming its nested tags."""
     class_name = "".join(part.capitalize() for part in naming.snake_case(tag).split("_")) + "Api"
     namespace: dict[str, Any] = dict(functions)  # OperationFunctions stay themselves on a class: no staticmethod,
     # which would read (and so render) every docstring now
-    namespace["__doc__"] = f"Operations tagged {tag!r}."
+    nested = f"\n\nNested tags: {', '.join(sorted(children))}." if children else ""
+    namespace["__doc__"] = (f"{summary}\n\n" if summary else "") + f"Operations tagged {tag!r}.{nested}"
     return type(class_name, (OperationGroup,), namespace)
 
 
 def tag_groups(spec: Spec, functions: dict[str, Callable[..., Any]]) -> dict[str, OperationGroup]:
-    """Operations by snake_cased tag; untagged ones under `default`."""
-    members: dict[str, dict[str, Callable[..., Any]]] = {}
+    """Operations by snake_cased tag; untagged ones under `default`. Every tag is a group of its own
+    (`client.invoices`); a tag with a `parent` (3.2) is also reachable from its parent's group
+    (`client.billing.invoices`), and a parent with no operations of its own is a group all the same."""
+    tagged: dict[str, dict[str, Callable[..., Any]]] = {}
     tag_names: dict[str, str] = {}
     for name, function in functions.items():
         for tag in spec.operations[name].tags or ("default",):
             key = naming.python_identifier(tag, fallback="tag")
             tag_names.setdefault(key, tag)
-            members.setdefault(key, {})[name] = function
-    return {key: group_class(tag_names[key], group)(tag_names[key], group) for key, group in members.items()}
+            tagged.setdefault(key, {})[name] = function
+    declared = spec.tags
+    children: dict[str, list[str]] = {}
+    for tag in declared.values():
+        if tag.parent is not None:
+            children.setdefault(tag.parent, []).append(tag.name)
+    groups: dict[str, OperationGroup] = {}
+
+    def build(tag: str) -> OperationGroup:
+        key = naming.python_identifier(tag, fallback="tag")
+        if key not in groups:
+            nested = {naming.python_identifier(child, fallback="tag"): build(child) for child in children.get(tag, ())}
+            nested = {child_key: group for child_key, group in nested.items() if group._names or group._children}
+            text = declared[tag].summary if tag in declared else ""
+            operations = tagged.get(key, {})
+            groups[key] = group_class(tag, operations, text, nested)(tag, operations, nested, text)
+        return groups[key]
+
+    for key in tagged:
+        build(tag_names[key])
+    for tag in children:
+        build(tag)
+    return {key: group for key, group in groups.items() if group._names or group._children}

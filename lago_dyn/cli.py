@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="text (a table), markdown (breaking changes first, then by tag) or json")
     compare.add_argument("--json", action="store_const", dest="format", const="json", help="same as --format json")
     compare.add_argument("--breaking-only", action="store_true", help="only breaking changes")
+    patch = commands.add_parser("overlay", parents=shared, help="write a spec with Overlays applied")
+    patch.add_argument("overlay_spec", metavar="SPEC", help="the spec path or URL to patch")
+    patch.add_argument("overlay_files", metavar="OVERLAY", nargs="+",
+                       help="Overlay files or shipped names (lago-fixes), applied in order")
+    patch.add_argument("-o", "--output", required=True, help="where to write the patched spec (.json: JSON, else YAML)")
     return parser
 
 
@@ -153,15 +158,19 @@ def _print_json(value: Any, compact: bool = False) -> None:
 
 
 def _ops(args: argparse.Namespace) -> int:
+    from . import binding
+
     client = _client(args)
     if args.tag and args.tag not in client.tags:
         raise ValueError(f"no tag {args.tag!r}; tags: {', '.join(sorted(client.tags))}")
-    names = sorted(client.tags[args.tag] if args.tag else client.operations)
+    names = binding.members(client.tags[args.tag]) if args.tag else sorted(client.operations)
     operations = [client.operations[name].operation for name in names]
     if args.json:
         _print_json([{"name": op.name, "operation_id": op.operation_id, "method": op.method, "path": op.path,
                       "tags": list(op.tags), "summary": op.summary} for op in operations])
         return 0
+    if args.tag and binding.summary(client.tags[args.tag]):
+        print(f"{args.tag}: {binding.summary(client.tags[args.tag])}")
     for operation in operations:
         print(f"{operation.name:<48} {operation.method:<6} {operation.path}")
     return 0
@@ -259,6 +268,18 @@ def _stubs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _overlay(args: argparse.Namespace) -> int:
+    """The upstream document as written, patched: no `nullable` rewriting, nothing resolved."""
+    from . import overlay
+    from .loader import Fetcher, parse_bytes, read_source
+
+    data, _ = read_source(args.overlay_spec, Fetcher())
+    document = overlay.apply(parse_bytes(data, args.overlay_spec), args.overlay_files)
+    overlay.write(document, args.output)
+    print(f"wrote {args.output} ({len(args.overlay_files)} overlay(s) applied)")
+    return 0
+
+
 def _diff(args: argparse.Namespace) -> int:
     from . import diff
     from .client import load_spec
@@ -339,5 +360,5 @@ def _demo(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _demo, "ops": _ops, "describe": _describe, "call": _call, "serve": _serve, "stubs": _stubs,
-    "diff": _diff,
+    "diff": _diff, "overlay": _overlay,
 }

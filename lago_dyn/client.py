@@ -10,7 +10,8 @@ import logging
 import os
 import time
 import weakref
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import requests
@@ -18,9 +19,10 @@ import requests
 from . import binding, pipeline
 from .auth import Credential, Credentials
 from .errors import ConfigurationError, OperationNotFoundError
+from .events import EVENT_OPERATIONS, SendReport, send_events
 from .lago import FULL_SPEC_HINT, LAGO, default_spec_path
 from .loader import DEFAULT_LOAD_TIMEOUT, SpecSource, load_document
-from .models import ApiResponse
+from .rate_limits import RateLimit, RateLimitCallback
 from .suggest import did_you_mean
 from .profile import Profile
 from .spec import Operation, Spec
@@ -60,38 +62,55 @@ class Calls:
     """What the bound operations call: the settings, the transport and the send loop. It holds no
     reference to the `Client`, so the client is in no reference cycle and is freed as soon as it is
     dropped (closing its connections through the client's finalizer). Everything but the sending itself
-    is here, shared with the async facade's subclass."""
+    (`start`, `finish`) is shared with the async facade's subclass."""
 
     def __init__(self, settings: pipeline.Settings, transport: Any,
                  on_event: Callable[[dict[str, Any]], None] | None):
         self.settings = settings
         self.transport = transport
         self.on_event = on_event
+        self.on_rate_limit: RateLimitCallback | None = None
+        #: operation name -> the base URL it is sent to instead of the client's (Lago's ingestion host).
+        self.hosts: dict[str, str] = {}
 
-    def invoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:
+    def invoke(self, operation: Operation, arguments: dict, options: dict) -> Any:
+        # OpenAPI 3.2 `itemSchema` answers are read item by item as they arrive.
+        handle = pipeline.handle_stream if operation.streams else pipeline.handle
+        return handle(operation, self.send(operation, arguments, options), self.settings)  # type: ignore[operator]
+
+    def send(self, operation: Operation, arguments: dict, options: dict) -> Any:
+        """The raw answer: a WireResponse, or for a streamed operation the open stream."""
         for fetch in pipeline.token_fetches(operation, self.settings):
             fetch.credential.ensure(fetch.token_url, fetch.scopes, self.transport.send)
         request, started = self.start(operation, arguments, options)
-        return self.finish(operation, request, self.transport.send(request), started)
+        transmit = self.transport.stream if operation.streams else self.transport.send
+        return self.finish(operation, request, transmit(request), started)
 
     def start(self, operation: Operation, arguments: dict, options: dict) -> tuple[WireRequest, float]:
-        """The request to send (`pipeline.prepare`) and when it started; tells `on_event`."""
+        """The request to send (`pipeline.prepare`, on the operation's own host if it has one) and when it
+        started; tells `on_event`."""
         request = pipeline.prepare(operation, arguments, options, self.settings)
+        host = self.hosts.get(operation.name)
+        if host is not None:
+            request = replace(request, url=host + request.url[len(self.settings.base_url):])
         if self.on_event is not None:
             self.on_event({"event": "request", "operation": operation.name, "method": request.method,
                            "path": operation.path})
         return request, time.perf_counter()
 
-    def finish(self, operation: Operation, request: WireRequest, response: WireResponse,
-               started: float) -> ApiResponse:
-        """The caller's result (`pipeline.handle`), after telling `on_event` and the log."""
+    def finish(self, operation: Operation, request: WireRequest, response: Any, started: float) -> Any:
+        """The answer as it came, after telling `on_event`, the log and `on_rate_limit`."""
         elapsed_ms = (time.perf_counter() - started) * 1000
         if self.on_event is not None:
             self.on_event({"event": "response", "operation": operation.name, "method": request.method,
                            "path": operation.path, "status": response.status, "elapsed_ms": elapsed_ms})
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %s in %.1f ms", request.method, operation.path, response.status, elapsed_ms)
-        return pipeline.handle(operation, response, self.settings)
+        if self.on_rate_limit is not None:
+            rate_limit = RateLimit.from_headers(response.headers, operation.name)
+            if rate_limit is not None:
+                self.on_rate_limit(rate_limit)
+        return response
 
 
 class BaseClient:
@@ -107,12 +126,20 @@ class BaseClient:
     `typed_results=True` gives `datetime`, `date`, `UUID` and `Decimal` values where the answer's schema
     says `date-time`, `date`, `uuid` or `decimal` (`to_dict()` gives back the JSON the server sent).
 
+    Body keys the schema does not declare are silently dropped by Lago: `unknown_fields="warn"` (default:
+    an `UnknownFieldsWarning` naming each, with "did you mean"), `"error"` (a RequestValidationError,
+    nothing sent) or `"ignore"`.
+
     `timeout` is (connect, read) seconds for each wait; `deadline` bounds a whole call, retries and
     redirects included (default: connect + 2 x read, 65 s).
 
     `response_validation` is "strict" (raise ResponseValidationError), "warn" (log and return) or "off",
     or a mapping by operation name with a "default". String formats are checked on requests
     (`check_formats="requests"`, the default), on both (`"both"`) or not at all (`"none"`).
+
+    `events_base_url` sends the event operations (`create_event`, `create_batch_events`) to Lago's
+    ingestion host; `on_rate_limit` is given a `RateLimit` for every answer that carries Lago's
+    `x-ratelimit-*` headers.
 
     `session`: an HTTP client of your own, used and not closed (a `requests.Session` for `Client`, an
     `httpx2.AsyncClient` for `AsyncClient`).
@@ -137,6 +164,7 @@ class BaseClient:
         request_validation: bool = True,
         check_formats: str = "requests",
         typed_results: bool = False,
+        unknown_fields: str = "warn",
         retry: RetryPolicy | None = None,
         transport: Any = None,
         verify: bool | str = True,
@@ -148,9 +176,13 @@ class BaseClient:
         profile: Profile = LAGO,
         on_event: Callable[[dict[str, Any]], None] | None = None,
         overlays: Sequence[Any] | None = None,
+        events_base_url: str | None = None,
+        on_rate_limit: RateLimitCallback | None = None,
     ):
         if check_formats not in ("requests", "both", "none"):
             raise ConfigurationError(f"check_formats must be 'requests', 'both' or 'none', not {check_formats!r}")
+        if unknown_fields not in ("warn", "error", "ignore"):
+            raise ConfigurationError(f"unknown_fields must be 'warn', 'error' or 'ignore', not {unknown_fields!r}")
         modes = pipeline.response_modes(response_validation)
         self.spec = spec if isinstance(spec, Spec) else load_spec(
             spec, cache_dir=cache_dir, allow_remote_refs=allow_remote_refs, ref_root=ref_root,
@@ -168,12 +200,16 @@ class BaseClient:
             spec=self.spec, base_url=self.base_url, credentials=credentials, profile=profile,
             headers={"User-Agent": USER_AGENT, **(headers or {})}, request_validation=request_validation,
             response_validation=modes, request_formats=check_formats != "none",
-            response_formats=check_formats == "both", typed_results=typed_results,
+            response_formats=check_formats == "both", typed_results=typed_results, unknown_fields=unknown_fields,
         )
         self._calls = self._calls_type(settings, transport or self._open_transport(
             session, timeout=timeout, deadline=deadline, retry=retry, verify=verify,
             max_response_bytes=max_response_bytes, pool_maxsize=pool_maxsize,
         ), on_event)
+        self._calls.on_rate_limit = on_rate_limit
+        if events_base_url is not None:
+            ingest = _checked_base_url(events_base_url)
+            self._calls.hosts = {name: ingest for name in EVENT_OPERATIONS if name in self.spec.operations}
         self._watch_lifetime()
         self.operations: dict[str, Callable[..., Any]] = {
             name: type(self)._make_function(operation, self._calls.invoke, self.spec)
@@ -270,8 +306,7 @@ class Client(BaseClient):
     _calls_type = Calls
     _make_function = staticmethod(binding.make_function)
 
-    def _open_transport(self, session: requests.Session | None, *, deadline: float | None, **options: Any) -> Transport:
-        # The sync transport takes no deadline yet: until it does, `deadline` bounds AsyncClient's calls only.
+    def _open_transport(self, session: requests.Session | None, **options: Any) -> Transport:
         return RequestsTransport(session, **options)
 
     def _watch_lifetime(self) -> None:
@@ -298,6 +333,20 @@ class Client(BaseClient):
         while page is not None:
             items, page = self._turn_page(operation, function(*args, **{page_parameter: page}, **kwargs))
             yield from items
+
+    def send_events(self, events: Iterable[Mapping[str, Any]], *, batch_size: int = 100, retries: int = 2,
+                    backoff: float = 0.5) -> SendReport:
+        """Send any number of usage events with `create_batch_events`, `batch_size` at a time: each event
+        without a `transaction_id` gets a unique one, a failed batch is resent, progress goes to
+        `on_event`; see `lago_dyn.events.send_events`."""
+        return send_events(self, events, batch_size=batch_size, retries=retries, backoff=backoff)
+
+    def send(self, operation: str, arguments: Mapping[str, Any], options: Mapping[str, Any] | None = None
+             ) -> WireResponse:
+        """Prepare and send one call (arguments by Python name) and return the answer as it came, whatever
+        its status, neither decoded nor validated: for facades that hand the raw answer on."""
+        function = self.operation(operation)
+        return self._calls.send(function.operation, dict(arguments), dict(options or {}))  # type: ignore[attr-defined]
 
     # -- lifecycle -------------------------------------------------------------------------------------
 

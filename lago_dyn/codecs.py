@@ -106,7 +106,8 @@ def to_json_text(value: Any, location: str = "body") -> tuple[str, bool]:
         text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=default)
         text.encode("utf-8")
     except TypeError as exc:
-        raise BodyError(Violation(location, "json", f"a value of type {exc} is not JSON data", str(exc))) from None
+        where = _unconvertible_at(value, location)
+        raise BodyError(Violation(where, "json", f"a value of type {exc} is not JSON data", str(exc))) from None
     except RecursionError:
         raise BodyError(Violation(location, "json", "nested too deeply to be sent as JSON", "object")) from None
     except UnicodeEncodeError:
@@ -116,6 +117,25 @@ def to_json_text(value: Any, location: str = "body") -> tuple[str, bool]:
         raise BodyError(Violation(location, "json", "NaN, infinity or an integer too long for JSON",
                                   "number")) from None
     return text, bool(converted)
+
+
+def _unconvertible_at(value: Any, location: str) -> str:
+    """Where, inside `value`, the first value with no JSON form is (`body.plan.amount_cents`)."""
+    stack = [(value, location)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, Mapping):
+            stack.extend((child, f"{where}.{key}") for key, child in reversed(list(item.items())))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((child, f"{where}[{index}]") for index, child in reversed(list(enumerate(item))))
+        elif not isinstance(item, (str, int, float, bool, type(None))):
+            try:
+                converted = json_default(item)
+            except TypeError:
+                return where
+            if isinstance(converted, (Mapping, list)):
+                stack.append((converted, where))
+    return location
 
 
 def to_json_data(value: Any, location: str = "body") -> Any:
@@ -173,7 +193,7 @@ def _encode_form(value: Any, media_type: str, encoding: Mapping[str, Any]) -> En
         item = to_json_data(item, f"body.{name}")
         fragments.append(params.serialize(str(name), item, style, explode,
                                           encode=params.encoder(bool(rules.get("allowReserved")))))
-    data = to_json_data(dict(fields))
+    data = to_json_data({name: item for name, item in fields.items() if item is not None})
     return Encoded("&".join(fragment for fragment in fragments if fragment).encode("ascii"), media_type, data)
 
 
@@ -190,13 +210,13 @@ def _encode_multipart(value: Any, media_type: str, encoding: Mapping[str, Any],
             continue
         rules = encoding.get(name) or {}
         types, _ = property_types(str(name))
-        items = item if isinstance(item, (list, tuple)) and "array" in types and not _is_file(item) else [item]
+        items = item if isinstance(item, (list, tuple)) and "array" in types and not _is_file_tuple(item) else [item]
         shown = []
         for one in items:
             part, seen = _part(str(name), one, rules, types if len(items) == 1 else ())
             parts.append(part)
             shown.append(seen)
-        data[str(name)] = shown if items is item else shown[0]
+        data[str(name)] = shown if items is item or "array" in types else shown[0]
     content, content_type = encode_multipart_formdata(parts)
     if media_type_of(media_type) != "multipart/form-data":  # multipart/mixed and friends: same framing
         content_type = media_type_of(media_type) + content_type[len("multipart/form-data"):]
@@ -209,7 +229,7 @@ def _part(name: str, value: Any, rules: Mapping[str, Any], types: tuple[str, ...
 
     headers: dict[str, str] = {}
     filename = None
-    if isinstance(value, tuple) and 2 <= len(value) <= 4 and isinstance(value[0], (str, type(None))):
+    if _is_file_tuple(value):
         filename, content, *rest = value
         content_type = rest[0] if rest and rest[0] else rules.get("contentType") or "application/octet-stream"
         headers.update(rest[1] if len(rest) > 1 else {})
@@ -233,6 +253,12 @@ def _part(name: str, value: Any, rules: Mapping[str, Any], types: tuple[str, ...
     part = RequestField(name=name, data=body, filename=filename, headers=headers)
     part.make_multipart(content_type=content_type.split(",")[0].strip())
     return part, seen
+
+
+def _is_file_tuple(value: Any) -> bool:
+    """`(filename, content[, content_type[, headers]])`, content being bytes or a binary file object."""
+    return (isinstance(value, tuple) and 2 <= len(value) <= 4 and isinstance(value[0], (str, type(None)))
+            and _is_file(value[1]))
 
 
 def _is_file(value: Any) -> bool:

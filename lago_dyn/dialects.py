@@ -1,4 +1,4 @@
-"""OpenAPI versions as dialect objects (validator classes, formats, read/write rules), and `nullable: true`,
+"""OpenAPI versions (3.0, 3.1, 3.2) as dialect objects (validator classes, formats, read/write rules), and `nullable: true`,
 OpenAPI 3.0's way of allowing null, rewritten as JSON Schema's.
 
 OpenAPI 3.1 schemas are plain JSON Schema 2020-12, where `nullable` means nothing, yet real 3.1 specs
@@ -61,6 +61,12 @@ class Dialect:
     version: str
     fast_draft: str  # the jsonschema_rs draft name
     rewrites_nullable_for_fast_check: bool
+    #: openapi_schema_validator's names for this version's judge (3.0 has one per direction) and formats.
+    judge_names: tuple[str, str] = ("OAS31Validator", "OAS31Validator")  # (read, write)
+    format_checker_name: str = "oas31_format_checker"
+    #: `nullable` has no meaning in this version's JSON Schema, so a leftover one is rewritten at load
+    #: (for every reader: validators, stubs, diff), not only for the fast check.
+    rewrites_nullable_at_load: bool = True
 
     def fast_validator_class(self) -> Any:
         import jsonschema_rs
@@ -75,14 +81,12 @@ class Dialect:
     def judge_class(self, direction: str) -> Any:
         import openapi_schema_validator as oas
 
-        if self.version == "3.0":
-            return oas.OAS30WriteValidator if direction == "write" else oas.OAS30ReadValidator
-        return oas.OAS31Validator
+        return getattr(oas, self.judge_names[direction == "write"])
 
     def format_checker(self) -> Any:
         import openapi_schema_validator as oas
 
-        return oas.oas30_format_checker if self.version == "3.0" else oas.oas31_format_checker
+        return getattr(oas, self.format_checker_name)
 
     def referencing_specification(self) -> Any:
         from referencing.jsonschema import DRAFT4, DRAFT202012
@@ -112,9 +116,12 @@ class Dialect:
 #: OpenAPI's integer formats and the ranges they name.
 INTEGER_FORMATS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
-OAS30 = Dialect("3.0", "Draft4", True)
+OAS30 = Dialect("3.0", "Draft4", True, ("OAS30ReadValidator", "OAS30WriteValidator"), "oas30_format_checker",
+                rewrites_nullable_at_load=False)
 OAS31 = Dialect("3.1", "Draft202012", False)
-SUPPORTED = {"3.0": OAS30, "3.1": OAS31}
+#: 3.2 schemas are JSON Schema 2020-12 as in 3.1; its own vocabulary adds no keyword that validates.
+OAS32 = Dialect("3.2", "Draft202012", False, ("OAS32Validator", "OAS32Validator"), "oas32_format_checker")
+SUPPORTED = {"3.0": OAS30, "3.1": OAS31, "3.2": OAS32}
 
 
 def dialect_for(version: str) -> Dialect:
@@ -123,6 +130,13 @@ def dialect_for(version: str) -> Dialect:
     if dialect is None:
         raise KeyError(version)
     return dialect
+
+
+def rewrites_nullable_at_load(root: Any) -> bool:
+    """Whether a parsed document's version gives a leftover `nullable: true` its meaning at load time."""
+    version = root.get("openapi") if isinstance(root, dict) else None
+    dialect = SUPPORTED.get(str(version)[:3]) if isinstance(version, str) else None
+    return dialect is not None and dialect.rewrites_nullable_at_load
 
 
 def _has_integer_formats(document: Any) -> bool:

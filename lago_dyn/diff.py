@@ -3,7 +3,11 @@
 Operations are matched by their Python name (from the operationId), the name user code calls. Breaking:
 a removed operation; a new required parameter or body field; a removed or renamed parameter; an optional
 parameter that became required; a changed type; an enum that lost values in a request; a response field
-that was removed or changed type.
+that was removed or changed type. OpenAPI 3.2: a `query` or `additionalOperations` method is compared like
+any other (a removed QUERY operation is breaking, a method change too); a `querystring` parameter is
+matched by its location alone (its name is never sent), and a change of its media type breaks callers;
+a streamed answer (`itemSchema`) compares item by item, and an answer that starts or stops being a
+stream is breaking.
 """
 
 from __future__ import annotations
@@ -109,20 +113,23 @@ class _SchemaComparison:
             self.add("path", f"{old.method} {old.path} -> {new.method} {new.path}", True)
         elif old.path != new.path:
             self.add("path", f"path parameters renamed: {old.path} -> {new.path}", True)
-        old_params = {(p.location, p.name): p for p in old.parameters}
-        new_params = {(p.location, p.name): p for p in new.parameters}
+        old_params = {_parameter_key(p): p for p in old.parameters}
+        new_params = {_parameter_key(p): p for p in new.parameters}
         for key in sorted(set(old_params) - set(new_params)):
-            self.add(f"{key[0]}.{key[1]}", "parameter removed", True)
+            self.add(key, "parameter removed", True)
         for key in sorted(set(new_params) - set(old_params)):
             parameter = new_params[key]
-            self.add(f"{key[0]}.{key[1]}", f"new {'required' if parameter.required else 'optional'} parameter",
+            self.add(key, f"new {'required' if parameter.required else 'optional'} parameter",
                      parameter.required)
         for key in sorted(set(old_params) & set(new_params)):
             before, after = old_params[key], new_params[key]
             if after.required and not before.required:
-                self.add(f"{key[0]}.{key[1]}", "became required", True)
+                self.add(key, "became required", True)
+            if before.media_type != after.media_type:
+                self.add(key, f"serialized as {before.media_type or 'its style'} -> "
+                         f"{after.media_type or 'its style'}", True)
             if before.schema_uri and after.schema_uri:
-                self.schemas(before.schema_uri, after.schema_uri, f"{key[0]}.{key[1]}", "request", 0)
+                self.schemas(before.schema_uri, after.schema_uri, key, "request", 0)
         if old.body is None and new.body is not None:
             self.add("body", f"new {'required' if new.body.required else 'optional'} body", new.body.required)
         elif old.body is not None and new.body is None:
@@ -135,6 +142,12 @@ class _SchemaComparison:
         new_ok = _success_schema(new)
         if old_ok and new_ok:
             self.schemas(old_ok, new_ok, "response", "response", 0)
+        old_items, new_items = _item_schema(old), _item_schema(new)
+        if bool(old_items) != bool(new_items):
+            self.add("response", "the answer became a stream of items" if new_items
+                     else "the answer is no longer a stream of items", True)
+        elif old_items and new_items:
+            self.schemas(old_items, new_items, "response[item]", "response", 0)
         return self.changes
 
     def add(self, location: str, detail: str, breaking: bool) -> None:
@@ -186,6 +199,20 @@ def _types(node: dict[str, Any]) -> set[str]:
 
 def _shape(path: str) -> str:
     return re.sub(r"{[^}]+}", "{}", path)
+
+
+def _parameter_key(parameter: Any) -> str:
+    """How a parameter is matched across releases, and named in a change: `query.page`; a querystring one
+    by its location alone (there is at most one, and its name is never sent)."""
+    return "querystring" if parameter.location == "querystring" else f"{parameter.location}.{parameter.name}"
+
+
+def _item_schema(operation: Operation) -> str | None:
+    """The `itemSchema` of the first success answer that streams (OpenAPI 3.2)."""
+    for status, response in operation.responses.items():
+        if status[:1] == "2" and response.item_schemas:
+            return next(iter(response.item_schemas.values()))
+    return None
 
 
 def _success_schema(operation: Operation) -> str | None:

@@ -113,6 +113,17 @@ class ResponseValidationError(ValidationError):
                          f"{'error' if len(self.violations) == 1 else 'errors'}):\n{lines}",)
 
 
+class ModelValidationError(ValidationError, ValueError):
+    """A model (`lago_dyn.lago_api.models`) was constructed with fields its schema forbids."""
+
+    direction = "model"
+
+
+class WebhookSignatureError(LagoDynError):
+    """A webhook's `X-Lago-Signature` is missing, malformed, or does not sign the payload received.
+    The message says which; it never holds the signature or a key."""
+
+
 class TransportError(LagoDynError):
     """The request could not be completed on the wire (connection refused, timeout, broken body)."""
 
@@ -190,15 +201,23 @@ class UnprocessableEntityError(ApiError):
 
 
 class RateLimitError(ApiError):
-    """HTTP 429. `retry_after`: the server's `Retry-After` (seconds or a date) as seconds between 0 and an
-    hour, None when absent or meaningless (`nan`, garbage)."""
+    """HTTP 429: the server refused the request before processing it (so every method is retried).
+
+    `retry_after`: seconds to wait, from `Retry-After` (seconds or a date), else Lago's
+    `x-ratelimit-reset` (seconds until the window resets), bounded to [0, 3600]; None when neither is
+    usable. `rate_limit`: Lago's `x-ratelimit-limit`/`-remaining`/`-reset` as a `RateLimit`."""
 
     @property
     def retry_after(self) -> float | None:
-        from .wire import retry_after_seconds
+        from .rate_limits import retry_after
 
-        lowered = {key.lower(): value for key, value in self.headers.items()}
-        return retry_after_seconds(lowered.get("retry-after"))
+        return retry_after(self.headers)
+
+    @property
+    def rate_limit(self) -> Any:
+        from .rate_limits import RateLimit
+
+        return RateLimit.from_headers(self.headers)
 
 
 class ServerError(ApiError):

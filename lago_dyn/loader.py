@@ -50,12 +50,35 @@ _EXTERNAL_REF = re.compile(rb"""["']?\$ref["']?\s*:\s*["']?(?!#)[^\s"']""")
 
 @dataclass
 class LoadedDocument:
-    """A parsed document and the URI that its relative `$ref`s resolve against."""
+    """A parsed document and the URI that its relative `$ref`s resolve against: where it was read from,
+    or the URI it gives itself in OpenAPI 3.2's `$self` (resolved against where it was read from)."""
 
     root: dict[str, Any]
     base_uri: str
     #: Other documents this one refers to, by absolute URI (files beside the spec).
     externals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Where the document was read from, when its `$self` names another URI.
+    retrieval_uri: str = ""
+
+    def location_of(self, uri: str) -> str:
+        """Where to read a document the spec refers to: a URI under the folder of the spec's `$self` is
+        read from the same place under the folder the spec was read from (the documents were published
+        together), so a spec naming itself `https://example.com/api/openapi` works from a local copy."""
+        if not self.retrieval_uri:
+            return uri
+        self_folder, read_folder = self.base_uri.rsplit("/", 1)[0] + "/", self.retrieval_uri.rsplit("/", 1)[0] + "/"
+        return read_folder + uri[len(self_folder):] if uri.startswith(self_folder) else uri
+
+
+def with_self(root: dict[str, Any], retrieval_uri: str) -> LoadedDocument:
+    """The document's LoadedDocument, its base URI taken from 3.2's `$self` when it declares one."""
+    from urllib.parse import urldefrag, urljoin
+
+    declared = root.get("$self")
+    if not isinstance(declared, str) or not declared:
+        return LoadedDocument(root=root, base_uri=retrieval_uri)
+    own = urldefrag(urljoin(retrieval_uri, declared))[0]
+    return LoadedDocument(root=root, base_uri=own, retrieval_uri=retrieval_uri if own != retrieval_uri else "")
 
 
 def parse_bytes(data: bytes, origin: str) -> Any:
@@ -81,17 +104,13 @@ def parse_bytes(data: bytes, origin: str) -> Any:
     return document
 
 
-def _is_31(root: Any) -> bool:
-    return isinstance(root, dict) and str(root.get("openapi", "")).startswith("3.1")
-
-
 def _parse_spec(data: bytes, origin: str, overlays: list | None = None) -> Any:
     """Parse, apply the overlays (before anything reads the document), then give 3.1's leftover
     `nullable`s their meaning (see dialects.py); all three are cached."""
     document = parse_bytes(data, origin)
     if overlays:
         overlay.apply(document, overlays)
-    if _is_31(document) and (b"nullable" in data or overlays):
+    if dialects.rewrites_nullable_at_load(document) and (b"nullable" in data or overlays):
         dialects.without_nullable(document)
     return document
 
@@ -189,9 +208,9 @@ def load_document(
         root = source if isinstance(source, dict) else dict(source)
         if patches:
             root = overlay.apply(copy.deepcopy(root), patches)  # never change the caller's dict
-        if _is_31(root) and dialects.has_nullable(root):
+        if dialects.rewrites_nullable_at_load(root) and dialects.has_nullable(root):
             root = dialects.without_nullable(root, copy_first=True)  # never change the caller's dict
-        loaded = LoadedDocument(root=root, base_uri=_dict_base_uri(base_uri))
+        loaded = with_self(root, _dict_base_uri(base_uri))
         _load_external_refs(loaded, fetcher, allow_remote=allow_remote_refs, ref_root=root_folder)
         return loaded
     if not isinstance(source, (str, os.PathLike)):
@@ -201,7 +220,7 @@ def load_document(
                         also_keyed_on=overlay.fingerprint(patches))
     if not isinstance(root, dict):
         raise SpecError(f"{os.fspath(source)}: is not an OpenAPI document (its top level is not a mapping)")
-    loaded = LoadedDocument(root=root, base_uri=uri)
+    loaded = with_self(root, uri)
     if _EXTERNAL_REF.search(data):
         _load_external_refs(loaded, fetcher, allow_remote=allow_remote_refs, ref_root=root_folder)
     return loaded
@@ -226,7 +245,7 @@ def _load_external_refs(loaded: LoadedDocument, fetcher: Fetcher, *, allow_remot
 
     pending = [(loaded.root, loaded.base_uri)]
     seen = {loaded.base_uri}
-    spec_dir = _folder_of(loaded.base_uri)
+    spec_dir = _folder_of(loaded.retrieval_uri or loaded.base_uri)
     while pending:
         document, base = pending.pop()
         for ref in _external_refs(document):
@@ -234,15 +253,16 @@ def _load_external_refs(loaded: LoadedDocument, fetcher: Fetcher, *, allow_remot
             if target in seen:
                 continue
             seen.add(target)
-            scheme = urlparse(target).scheme
+            location = loaded.location_of(target)
+            scheme = urlparse(location).scheme
             if scheme in ("http", "https"):
                 if not allow_remote:
                     raise SpecError(
                         f"$ref {ref!r} points to a remote document; pass allow_remote_refs=True to allow it"
                     )
-                raw, _ = read_source(target, fetcher)
+                raw, _ = read_source(location, fetcher)
             elif scheme == "file" and spec_dir is not None:
-                path = Path(url2pathname(urlparse(target).path)).resolve()
+                path = Path(url2pathname(urlparse(location).path)).resolve()
                 allowed = [folder for folder in (spec_dir, ref_root) if folder is not None]
                 if not any(folder == path or folder in path.parents for folder in allowed):
                     hint = (f" and ref_root ({ref_root})" if ref_root is not None else "")
@@ -253,7 +273,7 @@ def _load_external_refs(loaded: LoadedDocument, fetcher: Fetcher, *, allow_remot
             else:
                 raise SpecError(f"$ref {ref!r} cannot be resolved from {base}")
             parsed = parse_bytes(raw, target)
-            if _is_31(loaded.root) and b"nullable" in raw:
+            if dialects.rewrites_nullable_at_load(loaded.root) and b"nullable" in raw:
                 dialects.without_nullable(parsed)
             loaded.externals[target] = parsed
             pending.append((parsed, target))

@@ -10,11 +10,12 @@ nothing here does I/O, so every facade calls alike.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import quote
 
-from . import codecs, models, params
+from . import codecs, models, params, streams
 from .auth import Applied, Credentials, TokenFetch
 from .codecs import BodyError
 from .errors import MissingCredentialsError, RequestValidationError, ResponseValidationError, Violation, api_error_class
@@ -22,7 +23,7 @@ from .models import ApiResponse
 from .profile import Profile
 from .spec import Body, Operation, Parameter, Spec
 from .validation import READ, WRITE, SchemaValidators, json_type
-from .wire import WireRequest, WireResponse
+from .wire import WireRequest, WireResponse, media_type_of
 
 log = logging.getLogger("lago_dyn")
 
@@ -48,6 +49,8 @@ class Settings:
     response_formats: bool = False
     #: Results with datetime/date/UUID/Decimal values where the schema's formats say so.
     typed_results: bool = False
+    #: Body keys the schema does not declare (the server would drop them): "warn", "error" or "ignore".
+    unknown_fields: str = "warn"
 
     @property
     def validators(self) -> SchemaValidators:
@@ -90,7 +93,7 @@ def prepare(operation: Operation, arguments: Mapping[str, Any], options: Mapping
             value = codecs.to_json_data(value, where)
             if validators is not None and parameter.schema_uri is not None:
                 found = validators.violations(parameter.schema_uri, value, where, WRITE,
-                                              reveal_values=parameter.location in ("path", "query"),
+                                              reveal_values=parameter.location in ("path", "query", "querystring"),
                                               formats=settings.request_formats)
                 if found:
                     violations.extend(found)
@@ -99,6 +102,8 @@ def prepare(operation: Operation, arguments: Mapping[str, Any], options: Mapping
                 path = path.replace("{" + parameter.name + "}", _path_text(parameter, value))
             elif parameter.location == "query":
                 query.append(_query_text(parameter, value))
+            elif parameter.location == "querystring":
+                query.append(_querystring_text(parameter, value))
             elif parameter.location == "header":
                 headers[parameter.name] = _header_text(parameter, value, where)
             else:
@@ -111,7 +116,7 @@ def prepare(operation: Operation, arguments: Mapping[str, Any], options: Mapping
 
     body_bytes = None
     if operation.body is not None:
-        body_bytes = _body(operation.body, arguments, options, settings, validators, headers, violations)
+        body_bytes = _body(operation.label, operation.body, arguments, options, settings, validators, headers, violations)
     if violations:
         raise RequestValidationError(operation.label, violations)
 
@@ -147,6 +152,14 @@ def _query_text(parameter: Parameter, value: Any) -> str:
                             encode_name=lambda text: text)
 
 
+def _querystring_text(parameter: Parameter, value: Any) -> str:
+    """3.2's `in: querystring`: the whole query string is the value serialized by its one media type;
+    form encoding is query-string ready as it is, anything else (JSON, a JSONPath) is percent-encoded whole."""
+    media_type = parameter.media_type or "application/x-www-form-urlencoded"
+    encoded = codecs.encode(value, media_type, parameter.encoding, lambda name: ((), None))
+    return encoded.content.decode("ascii") if codecs.is_form(media_type) else quote(encoded.content, safe="")
+
+
 def _header_text(parameter: Parameter, value: Any, where: str) -> str:
     text = codecs.to_json_text(value)[0] if parameter.media_type is not None else \
         params.serialize_header(value, parameter.explode)
@@ -161,7 +174,18 @@ def _header_text(parameter: Parameter, value: Any, where: str) -> str:
     return text
 
 
-def _body(body: Body, arguments: Mapping[str, Any], options: Mapping[str, Any], settings: Settings,
+class UnknownFieldsWarning(UserWarning):
+    """A request body has keys its schema does not declare: the server would drop them without a word
+    (a typo like `nmae` loses the name). `Client(unknown_fields="error")` refuses such a body instead."""
+
+    def __init__(self, operation: str, violations: list[Violation]):
+        self.operation = operation
+        self.violations = violations
+        super().__init__(f"{operation}: the server ignores fields its spec does not declare: "
+                         + "; ".join(f"{v.location} ({v.message})" for v in violations))
+
+
+def _body(operation_label: str, body: Body, arguments: Mapping[str, Any], options: Mapping[str, Any], settings: Settings,
           validators: SchemaValidators | None, headers: dict[str, str], violations: list[Violation]) -> bytes | None:
     value = arguments.get(body.python_name)
     if value is None:
@@ -187,6 +211,12 @@ def _body(body: Body, arguments: Mapping[str, Any], options: Mapping[str, Any], 
     if validators is not None and content.schema_uri is not None and encoded.validate:
         violations.extend(validators.violations(content.schema_uri, encoded.data, "body", WRITE,
                                                 formats=settings.request_formats))
+        if settings.unknown_fields != "ignore" and not violations:
+            unknown = validators.unknown_fields(content.schema_uri, encoded.data, "body")
+            if settings.unknown_fields == "error":
+                violations.extend(unknown)
+            elif unknown:
+                warnings.warn(UnknownFieldsWarning(operation_label, unknown), stacklevel=5)
     headers["Content-Type"] = encoded.content_type
     return encoded.content
 
@@ -238,6 +268,43 @@ def handle(operation: Operation, response: WireResponse, settings: Settings) -> 
             raise error
         log.warning("%s", error)
     return result
+
+
+def handle_stream(operation: Operation, opened: streams.OpenStream, settings: Settings) -> ApiResponse:
+    """`handle` for an operation that may answer with a stream of items (OpenAPI 3.2 `itemSchema`). When
+    the answer is a declared sequential type, the result's data is an `ItemStream`: each item decoded,
+    checked against `itemSchema` and shaped as it arrives (strict mode raises at the first bad item, the
+    ones before it already given). Any other answer (an error, a plain JSON one) is read whole and
+    handled as usual."""
+    content_type = opened.headers.get("Content-Type", "")
+    declared = operation.response_for(opened.status) if opened.status < 400 else None
+    item_uri = _schema_for(declared.item_schemas, media_type_of(content_type)) if declared is not None else None
+    decoder = streams.decoder_for(content_type) if isinstance(item_uri, str) else None
+    if decoder is None:
+        return handle(operation, opened.read(), settings)
+    mode = settings.response_mode(operation)
+
+    def check(item: Any, index: int) -> Any:
+        where = f"body[{index}]"
+        malformed = isinstance(item, streams.Malformed)
+        if mode == OFF:
+            return item.raw if malformed else item
+        if malformed:
+            violations = [Violation(where, item.rule, item.reason, "bytes")]
+        elif isinstance(item, bytes):
+            violations = []  # a binary part is never judged by a JSON schema
+        else:
+            violations = settings.validators.violations(item_uri, item, where, READ, formats=settings.response_formats)
+        if violations:
+            error = ResponseValidationError(operation.label, violations,
+                                            response=ApiResponse(opened.status, opened.headers, item, b""))
+            if mode == STRICT:
+                raise error
+            log.warning("%s", error)
+        return streams.SKIP if malformed else models.shape(settings.spec, item_uri, item, typed=settings.typed_results)
+
+    items = streams.ItemStream(opened.chunks, decoder, check, opened.close, operation.label)
+    return ApiResponse(opened.status, opened.headers, items, b"")
 
 
 def _check(operation: Operation, response: WireResponse, data: Any, decode_problem: Violation | None,

@@ -23,7 +23,10 @@ from .params import DEFAULT_STYLES
 if typing.TYPE_CHECKING:
     from .validation import SchemaValidators
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
+#: Media types whose body is a sequence of items, each checked on its own against `itemSchema` (3.2).
+SEQUENTIAL_MEDIA_TYPES = ("text/event-stream", "application/jsonl", "application/x-ndjson", "application/json-seq",
+                          "multipart/mixed")
 _POINTER_SAFE = "/~!$&'()*+,;=:@-._"
 
 
@@ -52,7 +55,7 @@ def child_uri(uri: str, *tokens: str) -> str:
 class Parameter:
     name: str
     python_name: str
-    location: str  # path, query, header or cookie
+    location: str  # path, query, querystring (3.2: the whole query string), header or cookie
     required: bool
     style: str
     explode: bool
@@ -63,6 +66,8 @@ class Parameter:
     deprecated: bool = False
     #: A parameter described with `content` (JSON in a query string) instead of `schema`.
     media_type: str | None = None
+    #: The Encoding Object of a form-encoded `querystring` parameter's properties.
+    encoding: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,8 @@ class Response:
     #: media type -> schema URI (None where the media type has no schema)
     content: dict[str, str | None]
     schema_name: str | None = None
+    #: sequential media type -> `itemSchema` URI: answers of these types are streamed item by item.
+    item_schemas: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -126,6 +133,12 @@ class Operation:
         ordered = sorted(self.responses.items(), key=lambda item: item[0][:1] not in "23")
         return accept_header([media for _, response in ordered for media in response.content])
 
+    @functools.cached_property
+    def streams(self) -> bool:
+        """Whether a success answer may be a stream of items (a sequential media type with `itemSchema`):
+        the call then reads the answer as it arrives instead of all at once."""
+        return any(response.item_schemas for status, response in self.responses.items() if status[:1] == "2")
+
     def response_for(self, status: int) -> Response | None:
         """The declared response for a status: exact code, then its range (`4XX`), then `default`."""
         return (
@@ -135,9 +148,17 @@ class Operation:
         )
 
 
+@dataclass(frozen=True)
+class Tag:
+    name: str
+    summary: str = ""
+    description: str = ""
+    parent: str | None = None  # 3.2: the tag this one is nested under
+
+
 @dataclass
 class Spec:
-    """A loaded OpenAPI 3.0/3.1 document with its operations."""
+    """A loaded OpenAPI 3.0/3.1/3.2 document with its operations."""
 
     loaded: LoadedDocument
     version: str = ""
@@ -211,6 +232,27 @@ class Spec:
         if not found and "properties" in schema:
             found.append("object")
         return tuple(dict.fromkeys(found))
+
+    @functools.cached_property
+    def tags(self) -> dict[str, Tag]:
+        """The Tag Objects by name, with 3.2's `parent` and `summary`; a `parent` naming no tag, or one
+        that would make a cycle, is dropped (the tag then stands at the top)."""
+        declared: dict[str, Tag] = {}
+        for raw in self.root.get("tags") or ():
+            if isinstance(raw, dict) and isinstance(raw.get("name"), str):
+                parent = raw.get("parent")
+                declared[raw["name"]] = Tag(raw["name"], str(raw.get("summary") or ""),
+                                            str(raw.get("description") or ""),
+                                            parent if isinstance(parent, str) else None)
+        for name, tag in declared.items():
+            seen = {name}
+            parent = tag.parent
+            while parent is not None and parent in declared and parent not in seen:
+                seen.add(parent)
+                parent = declared[parent].parent
+            if tag.parent not in declared or parent is not None:
+                declared[name] = Tag(tag.name, tag.summary, tag.description, None)
+        return declared
 
     @property
     def title(self) -> str:
@@ -286,12 +328,9 @@ class Spec:
                 if not isinstance(path_item, dict):
                     raise SpecError(f"{section}.{key} must be a mapping")
                 shared = path_item.get("parameters") or []
-                for method in HTTP_METHODS:
-                    if isinstance(path_item.get(method), dict):
-                        yield self._read_operation(
-                            str(key), method, path_item[method], child_uri(item_uri, method), shared,
-                            child_uri(item_uri, "parameters"), is_webhook,
-                        )
+                for method, raw, uri in _operations_of(path_item, item_uri):
+                    yield self._read_operation(str(key), method, raw, uri, shared, child_uri(item_uri, "parameters"),
+                                               is_webhook)
 
     def _read_operation(
         self, path: str, method: str, raw: dict[str, Any], uri: str,
@@ -314,7 +353,7 @@ class Spec:
         security = raw.get("security", self.root.get("security"))
         tags = tuple(str(tag) for tag in raw.get("tags") or ())
         return Operation(
-            name=name, operation_id=operation_id, method=method.upper(), path=path, tags=tags,
+            name=name, operation_id=operation_id, method=method, path=path, tags=tags,
             summary=str(raw.get("summary") or ""), description=str(raw.get("description") or ""),
             deprecated=bool(raw.get("deprecated")), parameters=tuple(ordered), body=body,
             responses=responses, security=security, is_webhook=is_webhook,
@@ -322,18 +361,23 @@ class Spec:
 
     def _read_parameter(self, item: Any, uri: str, operation: str) -> Parameter:
         raw, uri = self.resolve(item, uri)
-        if not isinstance(raw, dict) or "name" not in raw or raw.get("in") not in ("path", "query", "header", "cookie"):
-            raise SpecError(f"{operation}: parameter at {uri} needs a 'name' and an 'in' of path/query/header/cookie")
+        locations = ("path", "query", "header", "cookie") + (("querystring",) if self.version == "3.2" else ())
+        if not isinstance(raw, dict) or "name" not in raw or raw.get("in") not in locations:
+            raise SpecError(f"{operation}: parameter at {uri} needs a 'name' and an 'in' of {'/'.join(locations)}")
         location = raw["in"]
-        style = raw.get("style") or DEFAULT_STYLES[location]
-        media_type = None
+        style = raw.get("style") or DEFAULT_STYLES.get(location, "form")
+        media_type, encoding = None, {}
+        if location == "querystring" and not (isinstance(raw.get("content"), dict) and len(raw["content"]) == 1):
+            raise SpecError(f"{operation}: the querystring parameter at {uri} needs a 'content' with one media type")
         if "schema" in raw:
             schema_uri = child_uri(uri, "schema")
             schema, _ = self.resolve(raw["schema"], schema_uri)
         elif isinstance(raw.get("content"), dict) and raw["content"]:
             media_type = next(iter(raw["content"]))
             schema_uri = child_uri(uri, "content", media_type, "schema")
-            schema, _ = self.resolve(raw["content"][media_type].get("schema") or {}, schema_uri)
+            media = raw["content"][media_type] if isinstance(raw["content"][media_type], dict) else {}
+            schema, _ = self.resolve(media.get("schema") or {}, schema_uri)
+            encoding = media.get("encoding") if isinstance(media.get("encoding"), dict) else {}
         else:
             schema_uri, schema = None, {}
         return Parameter(
@@ -342,7 +386,7 @@ class Spec:
             explode=bool(raw.get("explode", style == "form")), allow_reserved=bool(raw.get("allowReserved")),
             schema=schema if isinstance(schema, dict) else {}, schema_uri=schema_uri,
             description=str(raw.get("description") or ""), deprecated=bool(raw.get("deprecated")),
-            media_type=media_type,
+            media_type=media_type, encoding=encoding,
         )
 
     def _read_body(self, item: Any, uri: str, operation: str) -> Body | None:
@@ -371,26 +415,44 @@ class Spec:
 
     def _read_response(self, status: str, item: Any, uri: str) -> Response:
         raw, uri = self.resolve(item, uri)
-        content = {}
+        content, item_schemas = {}, {}
         schema_name = None
         for media_type, media in (raw.get("content") or {}).items():
             schema = (media or {}).get("schema")
             content[media_type] = child_uri(uri, "content", media_type, "schema") if schema is not None else None
             schema_name = schema_name or _schema_name(schema)
+            if (media or {}).get("itemSchema") is not None and _media(media_type) in SEQUENTIAL_MEDIA_TYPES:
+                item_schemas[media_type] = child_uri(uri, "content", media_type, "itemSchema")
         return Response(status=status, description=str(raw.get("description") or ""), content=content,
-                        schema_name=schema_name)
+                        schema_name=schema_name, item_schemas=item_schemas)
 
 
 def _openapi_version(root: dict[str, Any], origin: str) -> str:
     declared = root.get("openapi")
     if "swagger" in root:
         raise SpecError(f"{origin}: Swagger {root['swagger']} is not supported; convert it to OpenAPI 3")
-    if not isinstance(declared, str) or not declared.startswith(("3.0", "3.1")):
+    if not isinstance(declared, str) or not declared.startswith(tuple(dialects.SUPPORTED)):
         found = f"'openapi: {declared}'" if declared is not None else "no 'openapi' field"
-        raise SpecError(f"{origin}: not an OpenAPI 3.0/3.1 document ({found})")
+        raise SpecError(f"{origin}: not an OpenAPI {'/'.join(dialects.SUPPORTED)} document ({found})")
     if not isinstance(root.get("paths", {}), dict) or ("paths" not in root and "webhooks" not in root):
-        raise SpecError(f"{origin}: an OpenAPI document needs 'paths' (or, in 3.1, 'webhooks')")
+        raise SpecError(f"{origin}: an OpenAPI document needs 'paths' (or, since 3.1, 'webhooks')")
     return declared[:3]
+
+
+def _operations_of(path_item: dict[str, Any], item_uri: str) -> Iterator[tuple[str, dict[str, Any], str]]:
+    """(method as sent, Operation Object, its URI) for each operation of a Path Item: the fixed fields
+    (3.2 adds `query`), then 3.2's `additionalOperations`, whose keys are sent exactly as written."""
+    for method in HTTP_METHODS:
+        if isinstance(path_item.get(method), dict):
+            yield method.upper(), path_item[method], child_uri(item_uri, method)
+    additional = path_item.get("additionalOperations")
+    for method, raw in (additional.items() if isinstance(additional, dict) else ()):
+        if isinstance(raw, dict) and str(method).lower() not in HTTP_METHODS:
+            yield str(method), raw, child_uri(item_uri, "additionalOperations", str(method))
+
+
+def _media(media_type: str) -> str:
+    return media_type.split(";")[0].strip().lower()
 
 
 def _preferred_media_type(content: dict[str, Any]) -> str:

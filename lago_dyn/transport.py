@@ -2,7 +2,8 @@
 timeouts, bounded retries and redirects (rules in `wire.py`), and a bounded read of the body.
 
 A transport is anything with `send(WireRequest) -> WireResponse` and `close()`; tests and users may plug
-their own (a fake, a recording proxy) into `Client(transport=...)`.
+their own (a fake, a recording proxy) into `Client(transport=...)`. Operations whose answers stream
+(OpenAPI 3.2 `itemSchema`) also need `stream(WireRequest) -> streams.OpenStream`.
 
 Messages are ours: host, port and path, never the query, a header or the text of a requests exception
 (which can hold the URL with an API key in its query, or a header value).
@@ -10,15 +11,18 @@ Messages are ours: host, port and path, never the query, a header or the text of
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
-from typing import Protocol
+from typing import Iterator, Protocol
 
 import requests
 import requests.adapters
 
+from .deadline import DeadlineAdapter, Watch
 from .errors import RequestTimeoutError, TransportError
+from .streams import OpenStream
 from .wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
@@ -37,6 +41,13 @@ log = logging.getLogger("lago_dyn")
 DEFAULT_POOL_MAXSIZE = 10
 
 
+def default_deadline(timeout: float | tuple[float, float]) -> float:
+    """The whole call's bound when none is given: connect + 2 x read (65 s for the default timeouts),
+    room for a retry or a redirect, never forever."""
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return connect + 2 * read
+
+
 class Transport(Protocol):
     def send(self, request: WireRequest) -> WireResponse: ...
 
@@ -48,20 +59,22 @@ class RequestsTransport:
 
     A session copied into a forked child (gunicorn --preload, Celery prefork, multiprocessing) still holds
     the parent's pooled sockets: two processes reading one socket get each other's answers. So the pools
-    are rebuilt, empty, the first time a child sends."""
+    are rebuilt, empty, the first time a child sends.
+
+    `deadline` bounds a whole call, retries, redirects and slow drips included (see `deadline.py`; with a
+    session of the user's own, its adapters are kept and the deadline is checked between steps only)."""
 
     def __init__(self, session: requests.Session | None = None, *, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
                  retry: RetryPolicy | None = None, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-                 verify: bool | str = True, pool_maxsize: int = DEFAULT_POOL_MAXSIZE):
+                 verify: bool | str = True, pool_maxsize: int = DEFAULT_POOL_MAXSIZE, deadline: float | None = None):
         self.owns_session = session is None
         if session is None:
             session = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize)
-            session.mount("https://", adapter)
-            session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=pool_maxsize,
-                                                                   pool_maxsize=pool_maxsize))
+            for prefix in ("https://", "http://"):
+                session.mount(prefix, DeadlineAdapter(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize))
         self.session = session
         self.timeout = timeout
+        self.deadline = deadline if deadline is not None else default_deadline(timeout)
         self.retry = retry or RetryPolicy()
         self.max_response_bytes = max_response_bytes
         self.verify = verify
@@ -70,10 +83,11 @@ class RequestsTransport:
     def send(self, request: WireRequest) -> WireResponse:
         if os.getpid() != self._pid:
             self._forget_parent_connections()
-        attempts = Attempts(self.retry, request.method, deadline=None)
+        attempts = Attempts(self.retry, request.method, deadline=time.monotonic() + self.deadline)
         while True:
             try:
-                response = self._send_once(request)
+                with Watch(attempts.deadline) as watch:  # type: ignore[arg-type]
+                    response = self._send_once(request, watch)
             except RequestTimeoutError:
                 raise
             except TransportError as exc:
@@ -95,6 +109,50 @@ class RequestsTransport:
             return WireResponse(response.status, response.headers, response.content, response.reason,
                                 time.monotonic() - attempts.started)
 
+    def stream(self, request: WireRequest) -> OpenStream:
+        """Send, and return once the status and headers are in, with the body still on the wire: for answers
+        read item by item. Redirects and retries follow the rules of `send` (a retried answer is closed
+        unread); the read timeout then bounds each wait for the next bytes, not the whole stream."""
+        if os.getpid() != self._pid:
+            self._forget_parent_connections()
+        attempts = Attempts(self.retry, request.method, deadline=None)
+        while True:
+            response = self._open(request)
+            head = WireResponse(response.status_code, response.headers, b"", response.reason or "")
+            delay = None if is_redirect(head) else attempts.retry_delay(head.status, head.headers.get("Retry-After"))
+            if is_redirect(head) or delay is not None:
+                response.close()
+                if delay is None:
+                    request = self._redirected(request, head, attempts)
+                    continue
+                log.info("%s %s -> %s; retry %d in %.2f s", request.method, request.path, head.status,
+                         attempts.attempt, delay)
+                time.sleep(delay)
+                continue
+            return OpenStream(head.status, head.headers, head.reason, self._chunks(request, response),
+                              read=functools.partial(self._read_rest, request, response), close=response.close)
+
+    def _read_rest(self, request: WireRequest, response: requests.Response) -> WireResponse:
+        with response:
+            content = self._read_bounded(request, response)
+        return WireResponse(response.status_code, response.headers, content, response.reason or "")
+
+    def _chunks(self, request: WireRequest, response: requests.Response) -> Iterator[bytes]:
+        """The body as it arrives: whatever one read of the socket gives (up to 64 KiB), not a fixed size,
+        so an event is handed on as soon as its bytes are in."""
+        raw = response.raw
+        problem: TransportError | None = None
+        try:
+            while True:
+                chunk = raw.read1(65536) if hasattr(raw, "read1") else raw.read(65536)
+                if not chunk:
+                    return
+                yield chunk
+        except Exception as exc:  # urllib3's and the socket's own errors; our message carries neither
+            problem = _broken_stream(request, exc)
+        if problem is not None:
+            raise problem
+
     def _redirected(self, request: WireRequest, response: WireResponse, attempts: Attempts) -> WireRequest:
         attempts.redirects += 1
         if attempts.redirects > MAX_REDIRECTS:
@@ -104,7 +162,28 @@ class RequestsTransport:
             raise TransportError(f"{request.method} {request.path}: not following {redirect.refused}")
         return redirect.request
 
-    def _send_once(self, request: WireRequest) -> WireResponse:
+    def _send_once(self, request: WireRequest, watch: Watch) -> WireResponse:
+        problem: TransportError | None = None
+        response = None
+        try:
+            response = self._open(request)
+        except TransportError as error:  # raised outside any `except`: it carries no context
+            problem = error
+        if response is not None:
+            with response:
+                try:
+                    content = self._read_bounded(request, response)
+                except TransportError as error:
+                    problem = error
+        if watch.expired:
+            problem = RequestTimeoutError(f"{request.method} {request.path}: no complete answer from "
+                                          f"{describe_target(request.url)} within the {self.deadline:g} s deadline")
+        if problem is not None:
+            raise problem
+        return WireResponse(response.status_code, response.headers, content, response.reason or "")
+
+    def _open(self, request: WireRequest) -> requests.Response:
+        """One request, up to its status and headers (the body is left on the wire)."""
         # Our errors are raised outside the `except` blocks: `raise ... from None` only hides the chain from
         # tracebacks, while `__context__` would still hold the requests exception, its URL and headers.
         problem: TransportError | None = None
@@ -125,9 +204,7 @@ class RequestsTransport:
                                      "(not Latin-1, or contains a line break)")
         if problem is not None:
             raise problem
-        with response:
-            content = self._read_bounded(request, response)
-        return WireResponse(response.status_code, response.headers, content, response.reason or "")
+        return response
 
     def _read_bounded(self, request: WireRequest, response: requests.Response) -> bytes:
         declared = response.headers.get("Content-Length")
@@ -160,6 +237,18 @@ class RequestsTransport:
     def close(self) -> None:
         if self.owns_session:
             self.session.close()
+
+
+def _broken_stream(request: WireRequest, exc: Exception) -> TransportError:
+    import socket
+
+    import urllib3.exceptions
+
+    if isinstance(exc, (socket.timeout, TimeoutError, urllib3.exceptions.ReadTimeoutError)):
+        return RequestTimeoutError(f"{request.method} {request.path}: the stream sent nothing within the read "
+                                   f"timeout ({describe_target(request.url)})")
+    return TransportError(f"{request.method} {request.path}: the connection broke while reading the stream "
+                          f"({type(exc).__name__})")
 
 
 def _connection_problem(exc: requests.RequestException) -> str:

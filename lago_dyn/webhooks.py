@@ -1,14 +1,20 @@
 """The spec's webhooks as payload checkers: `client.webhooks.invoice_created(payload)` checks a payload the
 API sent you against the spec and returns it as an ApiObject, or raises WebhookValidationError. Lago also
-has a `webhooks` tag (`fetch_public_key`, ...): its operations are reachable here too."""
+has a `webhooks` tag (`fetch_public_key`, ...): its operations are reachable here too.
+
+`client.webhooks.verify(payload_bytes, headers)` first checks the signature (`signatures.py`; the JWT
+public key is fetched from the API once per client and kept), then the payload against the webhook its
+`webhook_type` names."""
 
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterator
+import threading
+from typing import Any, Callable, Iterator, Mapping
 
 from .errors import OperationNotFoundError, WebhookValidationError
 from .models import ApiObject, parse_json
+from .signatures import JWT, load_public_key, signature_algorithm, verify_signature
 from .suggest import did_you_mean
 from .spec import Spec
 from .validation import WRITE
@@ -18,6 +24,35 @@ class WebhookGroup:
     def __init__(self, spec: Spec, tag_group: Any = None):
         self._spec = spec
         self._tag_group = tag_group
+        self._public_key: Any = None
+        self._key_lock = threading.Lock()
+
+    def verify(self, payload: bytes, headers: Mapping[str, str], *, hmac_key: str | bytes | None = None,
+               issuer: str | None = None) -> Any:
+        """The payload (an ApiObject) once its `X-Lago-Signature` proves Lago sent exactly these bytes
+        and it matches the spec's webhook for its `webhook_type`; else WebhookSignatureError or
+        WebhookValidationError. HMAC-signed webhooks need the organization's `hmac_key`."""
+        public_key = self.public_key() if signature_algorithm(headers) == JWT and hmac_key is None else None
+        data = verify_signature(payload, headers, public_key=public_key, hmac_key=hmac_key, issuer=issuer)
+        kind = data.get("webhook_type") if isinstance(data, dict) else None
+        name = kind.replace(".", "_") if isinstance(kind, str) else None
+        return self._check(name, data) if name in self._spec.webhooks else data
+
+    def public_key(self) -> Any:
+        """The key Lago signs JWT webhooks with: fetched from the API on first use, then kept."""
+        with self._key_lock:
+            if self._public_key is None:
+                self._public_key = load_public_key(self._fetch_public_key())
+            return self._public_key
+
+    def _fetch_public_key(self) -> Any:
+        operations = dir(self._tag_group) if self._tag_group is not None else ()
+        if "fetch_json_public_key" in operations:  # the current endpoint: {"webhook": {"public_key": ...}}
+            return self._tag_group.fetch_json_public_key().webhook.public_key
+        if "fetch_public_key" in operations:  # the older one answers the key as text
+            return self._tag_group.fetch_public_key()
+        raise OperationNotFoundError(f"{self._spec.title} has no fetch_public_key operation to get the "
+                                     "webhook public key from; load the full Lago spec")
 
     def _check(self, name: str, payload: Any) -> Any:
         operation = self._spec.webhooks[name]

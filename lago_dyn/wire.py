@@ -87,9 +87,10 @@ class RetryPolicy:
     """Which answers are retried, how often, and for how long in total.
 
     Only idempotent methods are retried unless `retry_non_idempotent` is set: replaying a POST that the
-    server may have processed could create a second invoice. The wait doubles from `backoff` with full
-    jitter, or follows the server's `Retry-After`, and never exceeds `max_wait` per wait nor
-    `max_total` overall."""
+    server may have processed could create a second invoice. A status in `retried_for_every_method` (429:
+    the server refused the request before processing it) is retried whatever the method. The wait doubles
+    from `backoff` with full jitter, or follows the server's `Retry-After`, and never exceeds `max_wait`
+    per wait nor `max_total` overall."""
 
     retries: int = 2
     statuses: frozenset[int] = frozenset({429, 502, 503, 504})
@@ -98,9 +99,12 @@ class RetryPolicy:
     max_total: float = 30.0
     retry_non_idempotent: bool = False
     retry_connection_errors: bool = True
+    retried_for_every_method: frozenset[int] = frozenset({429})
 
-    def applies_to(self, method: str) -> bool:
-        return self.retries > 0 and (self.retry_non_idempotent or method in IDEMPOTENT_METHODS)
+    def applies_to(self, method: str, status: int | None = None) -> bool:
+        """Whether an answer with `status` (None: no answer) to `method` may be retried at all."""
+        return self.retries > 0 and (self.retry_non_idempotent or method in IDEMPOTENT_METHODS
+                                     or status in self.retried_for_every_method)
 
     def wait(self, attempt: int, retry_after: str | None) -> float:
         server_says = retry_after_seconds(retry_after, self.max_wait)
@@ -183,16 +187,14 @@ class Attempts:
     attempt: int = 0
     redirects: int = 0
 
-    @property
-    def retries(self) -> bool:
-        return self.policy.applies_to(self.method)
-
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()
 
     def retry_delay(self, status: int | None, retry_after: str | None) -> float | None:
         """Seconds to wait before the next attempt, or None when this outcome is final."""
-        if not self.retries or (status is not None and status not in self.policy.statuses):
+        if status is not None and status not in self.policy.statuses:
+            return None
+        if not self.policy.applies_to(self.method, status):
             return None
         delay = self.policy.wait(self.attempt, retry_after)
         remaining = self.remaining()

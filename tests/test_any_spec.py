@@ -299,3 +299,23 @@ def test_refs_to_a_sibling_folder_need_a_named_root(tmp_path, server):
     assert client.get_thing() == {"ok": True}  # validated against the schema in ../common
     as_dict = lago_dyn.load_spec(spec, base_uri=str(tmp_path / "api"), ref_root=tmp_path)
     assert "get_thing" in as_dict.operations
+
+
+def test_python_values_are_taken_as_json_and_the_rest_named_by_field_path(client, server):
+    import dataclasses
+    import decimal
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    client.upload({"note": "n", "meta": {"amount": decimal.Decimal("12.50"), "at": Point(3)}})
+    meta = [part for part in parse_multipart(last(server)) if part[0] == "meta"][0]
+    assert json.loads(meta[3]) == {"amount": 12.5, "at": {"x": 3}}
+    with pytest.raises(lago_dyn.RequestValidationError, match=r"body\.meta\.items\[1\]: a value of type object"):
+        client.upload({"note": "n", "meta": {"items": [1, object()]}})
+
+
+def test_one_file_tuple_for_an_array_property_is_one_file(client, server):
+    client.upload({"files": ("only.txt", b"just one", "text/plain")})
+    assert parse_multipart(last(server)) == [("files", "only.txt", "text/plain", b"just one")]

@@ -12,6 +12,7 @@ import pytest
 import lago_dyn
 from conftest import API_KEY, shared_spec
 from test_any_spec import make_spec, server  # noqa: F401 - the recording server fixture
+from test_oas32 import server as billing  # noqa: F401 - the OpenAPI 3.2 server fixture
 
 pytestmark = pytest.mark.anyio
 
@@ -66,7 +67,8 @@ async def test_operations_are_coroutine_functions_with_the_sync_signature_and_do
         assert function.__doc__ == twin.__doc__ and function.__name__ == twin.__name__
     assert aclient.create_customer is aclient.customers.create_customer is aclient.operation("createCustomer")
     assert inspect.signature(lago_dyn.AsyncClient) == inspect.signature(lago_dyn.Client)
-    assert dir(aclient) == sorted({*dir(sync), "aclose", "create"} - {"close"})
+    # the same names, but for the lifecycle (and bulk events, a sync loop of their own so far)
+    assert dir(aclient) == sorted({*dir(sync), "aclose", "create"} - {"close", "send_events"})
     sync.close()
 
 
@@ -177,3 +179,18 @@ async def test_the_local_lago_fixture_serves_an_async_client(local_lago):
             await client.find_customer("c-1")
     assert caught.value.code == "customer_not_found"
     assert local_lago.requests[0].json == {"customer": {"external_id": "c-1"}}
+
+
+async def test_openapi_3_2_calls_go_through_and_streamed_answers_say_to_use_client(billing, oas32_spec):  # noqa: F811
+    async with lago_dyn.AsyncClient(oas32_spec, base_url=f"http://127.0.0.1:{billing.server_port}/api",
+                                    profile=lago_dyn.GENERIC, auth={"device": "device-token"}) as client:
+        found = await client.search_invoices({"customer": "acme", "min_amount_cents": 10}, selector={"fields": ["number"]})
+        assert found[0].number == "F-1" and billing.received[-1]["method"] == "QUERY"
+        await client.purge_invoice("F-1")
+        assert (billing.received[-1]["method"], billing.received[-1]["path"]) == ("PURGE", "/api/invoices/F-1")
+        sent = len(billing.received)
+        with pytest.raises(lago_dyn.ConfigurationError, match="stream of items .* call it through Client"):
+            await client.stream_events(2)
+        assert len(billing.received) == sent  # refused before anything was sent
+        raw = await client.send("search_invoices", {"body": {"customer": "acme"}})
+        assert raw.status == 200 and raw.content.startswith(b"[")  # the answer as it came, not decoded

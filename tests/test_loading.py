@@ -142,10 +142,10 @@ def test_recursive_schemas_validate():
 
 @pytest.mark.parametrize("text, message", [
     ("swagger: '2.0'\ninfo: {}\npaths: {}\n", "Swagger 2.0 is not supported"),
-    ("just: a mapping\n", "not an OpenAPI 3.0/3.1 document"),
+    ("just: a mapping\n", "not an OpenAPI 3.0/3.1/3.2 document"),
     ("- a list\n", "is not an OpenAPI document"),
     ("openapi: 3.0.0\npaths: [\n", "not valid YAML or JSON at line"),
-    ("openapi: 4.0.0\npaths: {}\n", "not an OpenAPI 3.0/3.1 document ('openapi: 4.0.0')"),
+    ("openapi: 4.0.0\npaths: {}\n", "not an OpenAPI 3.0/3.1/3.2 document ('openapi: 4.0.0')"),
 ])
 def test_not_openapi_gives_one_clear_error(tmp_path, text, message):
     path = tmp_path / "bad.yaml"

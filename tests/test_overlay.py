@@ -216,3 +216,23 @@ def test_write_gives_a_document_that_loads_back_the_same(tmp_path, suffix):
     path = tmp_path / f"out{suffix}"
     overlay.write(document, path)
     assert load_document(path, cache_dir=False).root == document
+
+
+def test_the_overlay_command_writes_the_patched_spec(tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    from conftest import shared_spec
+
+    out = tmp_path / "patched.yaml"
+    done = subprocess.run([sys.executable, "-m", "lago_dyn", "overlay", str(shared_spec("1.51.0")), "lago-fixes",
+                           "-o", str(out)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    patched = yaml.safe_load(out.read_text())
+    wallet = patched["components"]["schemas"]["WalletObject"]
+    assert "balance" not in wallet["required"] and "credits_balance" in wallet["required"]
+    missing = subprocess.run([sys.executable, "-m", "lago_dyn", "overlay", str(shared_spec("1.51.0")), "no-such",
+                              "-o", str(out)], capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1 and "not a shipped overlay" in missing.stderr

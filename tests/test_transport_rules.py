@@ -147,3 +147,146 @@ def test_rate_limit_retry_after_is_bounded():
     assert error.retry_after is None
     assert lago_dyn.RateLimitError("op", 429, {"retry-after": "-1"}, None).retry_after == 0.0
     assert lago_dyn.RateLimitError("op", 429, {"Retry-After": "1e9"}, None).retry_after == 3600.0
+
+
+def _drip_server(prefix: bytes, drip: bytes):
+    """A server that sends `prefix` at once, then `drip` one byte every 0.2 s (at most 100 s of it)."""
+    import socket as _socket
+
+    listener = _socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                try:
+                    connection.sendall(prefix)
+                    for index in range(500):
+                        if stop.wait(0.2):
+                            return
+                        connection.sendall(drip[index % len(drip):][:1])
+                except OSError:
+                    continue
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, stop
+
+
+@pytest.mark.parametrize("prefix, drip", [
+    (b"", b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 400),  # the status line and headers drip
+    (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n", b"[1,"),  # the body
+], ids=["header-drip", "body-drip"])
+def test_the_deadline_bounds_a_dripping_server(default_spec, prefix, drip):
+    import time as _time
+
+    listener, stop = _drip_server(prefix, drip)
+    try:
+        client = lago_dyn.Client(default_spec, base_url=f"http://127.0.0.1:{listener.getsockname()[1]}/api/v1",
+                                 api_key=API_KEY, timeout=(2, 1), deadline=1.5)
+        started = _time.monotonic()
+        with pytest.raises(lago_dyn.RequestTimeoutError, match=r"within the 1\.5 s deadline"):
+            client.find_all_customers()
+        assert _time.monotonic() - started < 3.5  # the read timeout alone (1 s per byte) would never end it
+    finally:
+        stop.set()
+        listener.close()
+
+
+class _Answer:
+    def __init__(self, content):
+        self.content = content
+
+    def send(self, request):
+        return WireResponse(200, {"Content-Type": "application/json"}, self.content)
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("mode", ["strict", "off"])
+def test_inputs_and_answers_that_break_python_raise_only_our_errors(default_spec, mode):
+    deep_answer = b"[" * 1500 + b"]" * 1500
+    client = lago_dyn.Client(default_spec, base_url="http://127.0.0.1:9/api/v1", api_key=API_KEY,
+                             transport=_Answer(deep_answer), response_validation=mode)
+    if mode == "off":
+        assert client.find_all_customers() == deep_answer  # returned as the bytes that arrived
+    else:
+        with pytest.raises(lago_dyn.ResponseValidationError, match="not valid JSON"):
+            client.find_all_customers()
+    deep = current = {}
+    for _ in range(100_000):
+        current["customer"] = current = {}
+    for value in ({"customer": {"external_id": "x", "name": "\ud800"}}, deep,
+                  {"customer": {"external_id": "x", "net_payment_term": 10**5000}}):
+        with pytest.raises(lago_dyn.RequestValidationError):
+            client.create_customer(value)
+    with pytest.raises(lago_dyn.RequestValidationError):
+        client.find_all_customers(page=10**5000)
+
+
+def test_an_https_server_redirecting_to_http_is_not_followed(tmp_path, redirector, default_spec):
+    """A local TLS server with a self-signed certificate answers 307 to an http URL: the POST body and
+    the key must not go out in clear text, and the plaintext answer must not become the result."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed (needed to make a self-signed certificate)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    plain_port = redirector.server_address[1]  # the http side: it counts every request it gets
+
+    class Downgrader(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(307)
+            self.send_header("Location", f"http://127.0.0.1:{plain_port}/api/v1/customers")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    tls = ThreadingHTTPServer(("127.0.0.1", 0), Downgrader)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    tls.socket = context.wrap_socket(tls.socket, server_side=True)
+    threading.Thread(target=tls.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        client = lago_dyn.Client(default_spec, base_url=f"https://127.0.0.1:{tls.server_address[1]}/api/v1",
+                                 api_key=API_KEY, verify=str(cert))
+        with pytest.raises(lago_dyn.TransportError, match="https to http"):
+            client.create_customer({"customer": {"external_id": "secret-customer"}})
+        assert redirector.hits == 0  # nothing reached the plaintext server
+    finally:
+        tls.shutdown()
+        tls.server_close()
+
+
+@pytest.mark.parametrize("bad_key", ["sk_live_leak_4242\n", "sk_live_leak_4242€"])
+def test_a_bad_key_is_refused_without_ever_being_repeated(bad_key, default_spec, log_records):
+    import subprocess
+    import sys
+
+    with pytest.raises(lago_dyn.ConfigurationError) as caught:
+        lago_dyn.Client(default_spec, base_url="http://127.0.0.1:9/api/v1", api_key=bad_key)
+    reachable = [str(caught.value), repr(caught.value), repr(caught.value.__dict__),
+                 repr(caught.value.__context__), repr(caught.value.__cause__)]
+    reachable += [record.getMessage() for record in log_records.records]
+    done = subprocess.run([sys.executable, "-m", "lago_dyn", "--api-key", bad_key, "call", "find_all_customers",
+                           "--base-url", "http://127.0.0.1:9/api/v1"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    reachable += [done.stdout, done.stderr]
+    assert not any("sk_live_leak" in text for text in reachable), reachable

@@ -185,3 +185,25 @@ def test_under_one_of_only_the_branch_the_value_matches_declares_fields():
     assert unknown({"method": {"kind": "cash", "numbr": "1"}}) == [("body.method.numbr", True)]  # no branch: all count
     # free-form objects, explicitly open ones, and closed ones (which validation rejects) are not reported
     assert unknown({"note": {"anything": 1}, "open": {"b": 1}, "strict": {"b": 1}}) == []
+
+
+def test_unknown_body_fields_warn_by_default_or_refuse_or_pass(lago, default_spec):
+    import warnings
+
+    import lago_dyn
+    from conftest import API_KEY
+
+    body = {"customer": {"external_id": "c-typo", "nmae": "Acme"}}
+    client = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY)
+    with pytest.warns(lago_dyn.UnknownFieldsWarning, match=r"body\.customer\.nmae .*did you mean 'name'"):
+        client.create_customer(body)
+    strict = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY, unknown_fields="error")
+    sent = len(lago.requests)
+    with pytest.raises(lago_dyn.RequestValidationError, match=r"body\.customer\.nmae"):
+        strict.create_customer(body)
+    assert len(lago.requests) == sent
+    quiet = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY, unknown_fields="ignore")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quiet.create_customer(body)
+        client.create_customer({"customer": {"external_id": "c-ok", "name": "Acme"}})  # nothing unknown: silent

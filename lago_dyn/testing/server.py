@@ -12,6 +12,7 @@ invalid body served as if it were fine), malformed framing is a 400, a body that
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
@@ -31,6 +32,8 @@ from ..validation import READ, WRITE
 from .customers import CustomerStore
 from ..examples import valid_example
 
+#: The operations that answer the organization's webhook public key.
+_PUBLIC_KEY_ANSWERS = ("fetch_public_key", "fetch_json_public_key")
 #: Upper bound on a request body the server reads (bytes).
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 #: Seconds a request's body may take to arrive (and an idle keep-alive connection may stay open).
@@ -83,10 +86,14 @@ class LocalLago:
     """
 
     def __init__(self, spec: SpecSource | Spec | None = None, *, require_auth: bool = True, stateful: bool = True,
-                 read_timeout: float = DEFAULT_READ_TIMEOUT, host: str = "127.0.0.1", port: int = 0):
+                 read_timeout: float = DEFAULT_READ_TIMEOUT, host: str = "127.0.0.1", port: int = 0,
+                 webhook_public_key: bytes | None = None):
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
         self.host, self._requested_port = host, port  # port 0: any free port
         self.require_auth = require_auth
+        #: A PEM public key (the test's own key pair) served by `fetch_public_key` and
+        #: `fetch_json_public_key`, base64-encoded as Lago serves it; None: the spec's example.
+        self.webhook_public_key = webhook_public_key
         self.read_timeout = read_timeout
         self.requests: list[RecordedRequest] = []
         self._validators = self.spec.validators
@@ -182,6 +189,11 @@ class LocalLago:
         if reply is not None:
             content = reply.content if reply.content is not None else json.dumps(reply.body).encode()
             return reply.status, {"Content-Type": "application/json", **reply.headers}, content
+        if self.webhook_public_key is not None and operation.name in _PUBLIC_KEY_ANSWERS:
+            encoded = base64.b64encode(self.webhook_public_key).decode()
+            if operation.name == "fetch_public_key":
+                return 200, {"Content-Type": "text/plain"}, encoded.encode()
+            return 200, {"Content-Type": "application/json"}, json.dumps({"webhook": {"public_key": encoded}}).encode()
         if self.customers is not None and operation.name in self.customers.handlers:
             status, data = self.customers.handlers[operation.name](arguments)
             return status, {"Content-Type": "application/json"}, json.dumps(data).encode()

@@ -17,7 +17,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import requests
 
@@ -27,8 +27,10 @@ from lago_dyn.examples import example
 
 ROOT = Path(__file__).resolve().parents[2]
 PRISM = ROOT / "tools" / "prism" / "node_modules" / ".bin" / "prism"
-#: Result tables of this pytest session, printed at its end by tests/conftest.py.
+#: Result tables of this pytest session, printed at its end by tests/conftest.py: the Lago specs'
+#: (called / accepted / answers valid) and the public specs' (called / accepted).
 TABLES: list[str] = []
+PUBLIC_TABLES: list[str] = []
 
 
 def prism_missing_reason() -> str | None:
@@ -77,17 +79,54 @@ def prism(spec_path: Path, *, errors: bool = False, timeout: float = 60.0) -> It
         log.close()
 
 
+#: The credentials every conformance run sends (Prism checks that they are there, not what they are).
+TOKEN = "conformance-token"
+BASIC_LOGIN = ("conformance-user", "conformance-password")
+
+
+def credentials_for(spec: Spec) -> dict[str, Any]:
+    """The Client keyword arguments that authenticate every security scheme the spec declares: a
+    (user, password) pair for http basic, a token for every other kind. mutualTLS is left out (a client
+    certificate is the transport's business)."""
+    auth: dict[str, Any] = {}
+    for name, scheme in spec.security_schemes.items():
+        if scheme.get("type") == "mutualTLS":
+            continue
+        is_basic = scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "basic"
+        auth[name] = BASIC_LOGIN if is_basic else TOKEN
+    return {"auth": auth}
+
+
 def arguments_for(spec: Spec, operation: Operation, validators: Any) -> dict[str, Any]:
     """Arguments for a call, from the spec itself: every parameter and the body, from the spec's
-    examples where they are valid, else generated from the schemas."""
+    examples where they are valid, else generated from the schemas. A body is given in the form its
+    media type calls for (text as `str`, binary as `bytes`, files inside multipart and form bodies as
+    `bytes`)."""
     arguments: dict[str, Any] = {}
     for parameter in operation.parameters:
         if parameter.schema_uri is None:
             continue
         arguments[parameter.python_name] = _valid_example(spec, parameter.schema_uri, validators)
-    if operation.body is not None and operation.body.schema_uri is not None:
-        arguments[operation.body.python_name] = _valid_example(spec, operation.body.schema_uri, validators)
+    body = operation.body
+    if body is not None:
+        if body.schema_uri is None:
+            value = _media_type_example(spec, operation)
+        else:
+            value = _valid_example(spec, body.schema_uri, validators)
+        arguments[body.python_name] = _in_media_type(spec, body.schema_uri, body.media_type, value)
     return arguments
+
+
+def _media_type_example(spec: Spec, operation: Operation) -> Any:
+    """The example of a body that has no schema: the media type's `example`, or its first `examples`."""
+    item, uri = spec.resolve(spec.root["paths"][operation.path], spec.base_uri)
+    raw, uri = spec.resolve(item[operation.method.lower()].get("requestBody") or {}, uri)
+    media = (raw.get("content") or {}).get(operation.body.media_type) or {}
+    if "example" in media:
+        return media["example"]
+    for named in (media.get("examples") or {}).values():
+        return spec.resolve(named, uri)[0].get("value")
+    return None
 
 
 def _valid_example(spec: Spec, schema_uri: str, validators: Any) -> Any:
@@ -95,9 +134,58 @@ def _valid_example(spec: Spec, schema_uri: str, validators: Any) -> Any:
     value = None
     for use_examples in (True, False):
         value = example(spec, schema, use_examples=use_examples, uri=schema_uri)
-        if not validators.violations(schema_uri, value, "value", "write"):
+        if not validators.violations(schema_uri, value, "value", "write", formats=True):
             return value
     return value
+
+
+#: The bytes sent wherever the spec asks for a file or a binary body (Prism checks no file's content).
+FILE_CONTENT = b"\x89PNG\r\n\x1a\n conformance file \x00\xff"
+_BINARY_MEDIA_TYPES = ("application/octet-stream", "application/pdf", "image/", "audio/", "video/")
+
+
+def _in_media_type(spec: Spec, schema_uri: str | None, media_type: str, value: Any) -> Any:
+    """A JSON-shaped example turned into what a user passes for this media type."""
+    schema = spec.resolve(spec.node_at(schema_uri), schema_uri)[0] if schema_uri else {}
+    if media_type.startswith(_BINARY_MEDIA_TYPES) or _is_file(schema):
+        return FILE_CONTENT
+    if media_type.startswith("text/"):
+        return value if isinstance(value, str) else "conformance text" if value is None else json.dumps(value)
+    if media_type.startswith("multipart/") or media_type == "application/x-www-form-urlencoded":
+        return _with_files(spec, schema_uri, value) if isinstance(value, dict) else value
+    return value
+
+
+def _is_file(schema: Any) -> bool:
+    """A string of raw bytes: `format: binary` (3.0), or a `contentMediaType` without a
+    `contentEncoding` (3.1)."""
+    if not isinstance(schema, dict) or schema.get("type") not in ("string", None):
+        return False
+    return schema.get("format") == "binary" or ("contentMediaType" in schema and "contentEncoding" not in schema)
+
+
+def _with_files(spec: Spec, schema_uri: str | None, value: dict[str, Any]) -> dict[str, Any]:
+    """The body's properties that are files (or arrays of files) as bytes."""
+    properties: dict[str, tuple[Any, str]] = {}
+    pending = [(spec.node_at(schema_uri), schema_uri)] if schema_uri else []
+    while pending:  # the object and its allOf parts
+        node, uri = pending.pop()
+        node, uri = spec.resolve(node, uri)
+        if not isinstance(node, dict):
+            continue
+        for name, property_schema in (node.get("properties") or {}).items():
+            properties.setdefault(name, spec.resolve(property_schema, uri))
+        pending.extend((part, uri) for part in node.get("allOf") or ())
+    files = dict(value)
+    for name, (schema, uri) in properties.items():
+        if name not in files:
+            continue
+        if _is_file(schema):
+            files[name] = FILE_CONTENT
+        elif isinstance(schema, dict) and schema.get("type") == "array" \
+                and _is_file(spec.resolve(schema.get("items") or {}, uri)[0]):
+            files[name] = [FILE_CONTENT for _ in files[name] or [None]]
+    return files
 
 
 @dataclass
@@ -110,6 +198,8 @@ class Outcome:
     violations: list = field(default_factory=list)
     body: Any = None
     schema_uri: str | None = None
+    #: For a refused request: each reason Prism gave, whole.
+    refusals: list = field(default_factory=list)
 
 
 @dataclass
@@ -121,6 +211,11 @@ class Report:
     def failures(self) -> list[Outcome]:
         return [o for o in self.outcomes if not (o.accepted and o.response_valid)]
 
+    def acceptance_row(self) -> str:
+        called = len(self.outcomes)
+        accepted = sum(o.accepted for o in self.outcomes)
+        return f"| {self.spec} | {called} | {accepted} ({100 * accepted / max(called, 1):.0f}%) |"
+
     def table(self) -> str:
         called = len(self.outcomes)
         accepted = sum(o.accepted for o in self.outcomes)
@@ -130,18 +225,19 @@ class Report:
         return "\n".join(lines)
 
 
-def run(spec_path: Path, base_url: str, overlays: list | None = None) -> Report:
-    """Call every operation of the spec against Prism with validation on both sides. Prism serves the
-    upstream spec as it is; `overlays` patch only lago_dyn's copy of it."""
-    spec = lago_dyn.load_spec(spec_path, overlays=overlays)
-    client = lago_dyn.Client(spec, base_url=base_url, api_key="conformance-key",
-                             retry=lago_dyn.RetryPolicy(retries=0))
+def run(spec_path: Path, base_url: str, overlays: list | None = None, *, spec: Spec | None = None,
+        label: str | None = None, operations: Iterable[str] | None = None) -> Report:
+    """Call every operation of the spec (or the named ones) against Prism with validation on both sides.
+    Prism serves the upstream spec as it is; `overlays` patch only lago_dyn's copy of it."""
+    spec = spec or lago_dyn.load_spec(spec_path, overlays=overlays)
+    client = lago_dyn.Client(spec, base_url=base_url, retry=lago_dyn.RetryPolicy(retries=0),
+                             **credentials_for(spec))
     # Arguments come from the upstream spec, so that Prism (which serves it) accepts them.
     upstream = lago_dyn.load_spec(spec_path) if overlays else spec
-    upstream_validators = upstream.validators
-    report = Report(spec_path.name + (" + " + ", ".join(map(str, overlays)) if overlays else ""))
-    for name, function in sorted(client.operations.items()):
-        arguments = arguments_for(upstream, upstream.operations[name], upstream_validators)
+    report = Report(label or spec_path.name + (" + " + ", ".join(map(str, overlays)) if overlays else ""))
+    for name in sorted(client.operations if operations is None else operations):
+        function = client.operations[name]
+        arguments = arguments_for(upstream, upstream.operations[name], upstream.validators)
         try:
             function(**arguments)
             report.outcomes.append(Outcome(name, True, True))
@@ -149,23 +245,52 @@ def run(spec_path: Path, base_url: str, overlays: list | None = None) -> Report:
             report.outcomes.append(Outcome(name, False, False, f"our own validator refused the generated "
                                                                f"arguments: {error.violations[0]}"))
         except lago_dyn.ApiError as error:
-            violations = error.headers.get("sl-violations")
-            detail = _violations_text(violations) if violations else f"HTTP {error.status}: {error.body}"
-            report.outcomes.append(Outcome(name, False, False, f"Prism rejected the request: {detail}"))
+            refusals = prism_refusals(error)
+            if not refusals:  # the error answer the spec declares: lago_dyn raised it, as it should
+                report.outcomes.append(Outcome(name, True, True))
+            else:
+                report.outcomes.append(Outcome(name, False, False, "Prism rejected the request: "
+                                               + "; ".join(refusals)[:400], refusals=refusals))
         except lago_dyn.ResponseValidationError as error:
             declared = spec.operations[name].response_for(error.response.status_code)
             schema_uri = next(iter(declared.content.values()), None) if declared else None
             report.outcomes.append(Outcome(name, True, False, f"Prism's answer broke the spec: {error.violations[0]}",
                                            error.violations, error.response.data, schema_uri))
+        except lago_dyn.TransportError:
+            report.outcomes.append(Outcome(name, False, False, NO_ANSWER, refusals=[NO_ANSWER]))
+        except (lago_dyn.LagoDynError, TypeError, ValueError) as error:
+            report.outcomes.append(Outcome(name, False, False, f"lago_dyn could not make the call: "
+                                                               f"{type(error).__name__}: {error}"))
     return report
 
 
-def _violations_text(header: str) -> str:
+NO_ANSWER = "no answer: Prism closed the connection"
+#: Problem types of Prism's own refusals (no route, bad content type, missing credentials, invalid request).
+PRISM_ERRORS = "https://stoplight.io/prism/errors#"
+
+
+def prism_refusals(error: lago_dyn.ApiError) -> list[str]:
+    """Each reason Prism gave for refusing the request; none where the error is the answer the spec
+    declares (an operation may declare nothing but a 404, and Prism answers a valid request with it)."""
+    violations = error.headers.get("sl-violations")
+    if violations:
+        return _violations(violations)
+    body = error.body if isinstance(error.body, dict) else {}
+    kind = str(body.get("type", ""))
+    if not kind.startswith(PRISM_ERRORS):
+        return []
+    details = body.get("validation")
+    if isinstance(details, list) and details:
+        return _violations(json.dumps(details))
+    return [f"HTTP {error.status} {kind[len(PRISM_ERRORS):]}: {body.get('detail', '')}"]
+
+
+def _violations(header: str) -> list[str]:
     try:
         items = json.loads(header)
     except ValueError:
-        return header[:300]
-    return "; ".join(f"{'.'.join(map(str, v.get('location', [])))}: {v.get('message')}" for v in items)[:400]
+        return [header]
+    return [f"{'.'.join(map(str, v.get('location', [])))}: {v.get('message')}" for v in items]
 
 
 if __name__ == "__main__":
