@@ -25,7 +25,7 @@ import httpx2
 from requests.structures import CaseInsensitiveDict
 
 from .errors import ConfigurationError, RequestTimeoutError, TransportError
-from .transport import DEFAULT_POOL_MAXSIZE
+from .transport import DEFAULT_POOL_MAXSIZE, default_deadline
 from .wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
@@ -45,13 +45,6 @@ class AsyncTransport(Protocol):
     async def send(self, request: WireRequest) -> WireResponse: ...
 
     async def aclose(self) -> None: ...
-
-
-def default_deadline(timeout: float | tuple[float, float]) -> float:
-    """The whole call's bound when none is given: connect + 2 x read (65 s for the default timeouts),
-    room for a retry or a redirect, never forever."""
-    connect, read = _connect_read(timeout)
-    return connect + 2 * read
 
 
 def _connect_read(timeout: float | tuple[float, float]) -> tuple[float, float]:
