@@ -19,24 +19,23 @@ import logging
 import ssl
 import time
 from contextlib import aclosing
+from dataclasses import replace
 from typing import Protocol
 
 import httpx2
 from requests.structures import CaseInsensitiveDict
 
-from .errors import ConfigurationError, RequestTimeoutError, TransportError
+from .errors import ConfigurationError, RequestTimeoutError, ResponseTooLargeError, TransportError
 from .transport import DEFAULT_POOL_MAXSIZE, default_deadline
 from .wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
-    MAX_REDIRECTS,
     Attempts,
     RetryPolicy,
     WireRequest,
     WireResponse,
     describe_target,
-    follow,
-    is_redirect,
+    next_step,
 )
 
 log = logging.getLogger("lago_dyn")
@@ -91,28 +90,20 @@ class Httpx2Transport:
 
     async def _send_until_final(self, request: WireRequest, attempts: Attempts) -> WireResponse:
         while True:
+            outcome: WireResponse | TransportError
             try:
-                response = await self._send_once(request)
-            except RequestTimeoutError:
-                raise
-            except TransportError as exc:
-                delay = attempts.retry_delay(None, None) if self.retry.retry_connection_errors else None
-                if delay is None:
-                    raise
-                log.info("%s %s failed (%s); retrying in %.2f s", request.method, request.path, exc, delay)
-                await asyncio.sleep(delay)
-                continue
-            if is_redirect(response):
-                request = _redirected(request, response, attempts)
-                continue
-            delay = attempts.retry_delay(response.status, response.headers.get("Retry-After"))
-            if delay is not None:
-                log.info("%s %s -> %s; retry %d in %.2f s", request.method, request.path, response.status,
-                         attempts.attempt, delay)
-                await asyncio.sleep(delay)
-                continue
-            return WireResponse(response.status, response.headers, response.content, response.reason,
-                                time.monotonic() - attempts.started)
+                outcome = await self._send_once(request)
+            except TransportError as error:  # raised outside any `except`: it carries no context
+                outcome = error
+            step = next_step(attempts, request, outcome, self.retry.retry_connection_errors)
+            if step.error is not None:
+                raise step.error
+            if step.response is not None:
+                return replace(step.response, elapsed=time.monotonic() - attempts.started)
+            if step.wait:
+                log.info("%s %s %s; retrying in %.2f s", request.method, request.path, step.why, step.wait)
+                await asyncio.sleep(step.wait)
+            request = step.request  # type: ignore[assignment]
 
     async def _send_once(self, request: WireRequest) -> WireResponse:
         problem: TransportError | None = None
@@ -151,7 +142,7 @@ class Httpx2Transport:
     async def _read_bounded(self, request: WireRequest, response: httpx2.Response) -> bytes:
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_response_bytes:
-            raise TransportError(f"{request.method} {request.path}: response of {int(declared):,} bytes "
+            raise ResponseTooLargeError(f"{request.method} {request.path}: response of {int(declared):,} bytes "
                                  f"is over the {self.max_response_bytes:,}-byte limit")
         chunks, total, broke, timed_out = [], 0, "", False
         try:
@@ -172,23 +163,13 @@ class Httpx2Transport:
             raise TransportError(f"{request.method} {request.path}: the connection broke while reading "
                                  f"the response ({broke})")
         if total > self.max_response_bytes:
-            raise TransportError(f"{request.method} {request.path}: response is over the "
+            raise ResponseTooLargeError(f"{request.method} {request.path}: response is over the "
                                  f"{self.max_response_bytes:,}-byte limit")
         return b"".join(chunks)
 
     async def aclose(self) -> None:
         if self.owns_client:
             await self.client.aclose()
-
-
-def _redirected(request: WireRequest, response: WireResponse, attempts: Attempts) -> WireRequest:
-    attempts.redirects += 1
-    if attempts.redirects > MAX_REDIRECTS:
-        raise TransportError(f"{request.method} {request.path}: more than {MAX_REDIRECTS} redirects")
-    redirect = follow(request, response)
-    if redirect.request is None:
-        raise TransportError(f"{request.method} {request.path}: not following {redirect.refused}")
-    return redirect.request
 
 
 def _request_timeout(timeout: float | tuple[float, float]) -> httpx2.Timeout:

@@ -128,6 +128,10 @@ class TransportError(LagoDynError):
     """The request could not be completed on the wire (connection refused, timeout, broken body)."""
 
 
+class ResponseTooLargeError(TransportError):
+    """The answer is larger than `max_response_bytes`: refused, not read into memory (and not retried)."""
+
+
 class RequestTimeoutError(TransportError):
     """No answer within the configured timeout (connect or read)."""
 

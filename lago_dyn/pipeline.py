@@ -174,6 +174,18 @@ def _header_text(parameter: Parameter, value: Any, where: str) -> str:
     return text
 
 
+def _outside_lago_dyn() -> int:
+    """The stacklevel of the first frame outside this package: a warning points at the user's call."""
+    import os
+    import sys
+
+    package = os.path.dirname(__file__)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 class UnknownFieldsWarning(UserWarning):
     """A request body has keys its schema does not declare: the server would drop them without a word
     (a typo like `nmae` loses the name). `Client(unknown_fields="error")` refuses such a body instead."""
@@ -216,7 +228,7 @@ def _body(operation_label: str, body: Body, arguments: Mapping[str, Any], option
             if settings.unknown_fields == "error":
                 violations.extend(unknown)
             elif unknown:
-                warnings.warn(UnknownFieldsWarning(operation_label, unknown), stacklevel=5)
+                warnings.warn(UnknownFieldsWarning(operation_label, unknown), stacklevel=_outside_lago_dyn())
     headers["Content-Type"] = encoded.content_type
     return encoded.content
 

@@ -15,25 +15,24 @@ import functools
 import logging
 import os
 import time
+from dataclasses import replace
 from typing import Iterator, Protocol
 
 import requests
 import requests.adapters
 
 from .deadline import DeadlineAdapter, Watch
-from .errors import RequestTimeoutError, TransportError
+from .errors import RequestTimeoutError, ResponseTooLargeError, TransportError
 from .streams import OpenStream
 from .wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
-    MAX_REDIRECTS,
     Attempts,
     RetryPolicy,
     WireRequest,
     WireResponse,
     describe_target,
-    follow,
-    is_redirect,
+    next_step,
 )
 
 log = logging.getLogger("lago_dyn")
@@ -85,29 +84,21 @@ class RequestsTransport:
             self._forget_parent_connections()
         attempts = Attempts(self.retry, request.method, deadline=time.monotonic() + self.deadline)
         while True:
+            outcome: WireResponse | TransportError
             try:
                 with Watch(attempts.deadline) as watch:  # type: ignore[arg-type]
-                    response = self._send_once(request, watch)
-            except RequestTimeoutError:
-                raise
-            except TransportError as exc:
-                delay = attempts.retry_delay(None, None) if self.retry.retry_connection_errors else None
-                if delay is None:
-                    raise
-                log.info("%s %s failed (%s); retrying in %.2f s", request.method, request.path, exc, delay)
-                time.sleep(delay)
-                continue
-            if is_redirect(response):
-                request = self._redirected(request, response, attempts)
-                continue
-            delay = attempts.retry_delay(response.status, response.headers.get("Retry-After"))
-            if delay is not None:
-                log.info("%s %s -> %s; retry %d in %.2f s", request.method, request.path, response.status,
-                         attempts.attempt, delay)
-                time.sleep(delay)
-                continue
-            return WireResponse(response.status, response.headers, response.content, response.reason,
-                                time.monotonic() - attempts.started)
+                    outcome = self._send_once(request, watch)
+            except TransportError as error:  # raised outside any `except`: it carries no context
+                outcome = error
+            step = next_step(attempts, request, outcome, self.retry.retry_connection_errors)
+            if step.error is not None:
+                raise step.error
+            if step.response is not None:
+                return replace(step.response, elapsed=time.monotonic() - attempts.started)
+            if step.wait:
+                log.info("%s %s %s; retrying in %.2f s", request.method, request.path, step.why, step.wait)
+                time.sleep(step.wait)
+            request = step.request  # type: ignore[assignment]
 
     def stream(self, request: WireRequest) -> OpenStream:
         """Send, and return once the status and headers are in, with the body still on the wire: for answers
@@ -119,18 +110,17 @@ class RequestsTransport:
         while True:
             response = self._open(request)
             head = WireResponse(response.status_code, response.headers, b"", response.reason or "")
-            delay = None if is_redirect(head) else attempts.retry_delay(head.status, head.headers.get("Retry-After"))
-            if is_redirect(head) or delay is not None:
-                response.close()
-                if delay is None:
-                    request = self._redirected(request, head, attempts)
-                    continue
-                log.info("%s %s -> %s; retry %d in %.2f s", request.method, request.path, head.status,
-                         attempts.attempt, delay)
-                time.sleep(delay)
-                continue
-            return OpenStream(head.status, head.headers, head.reason, self._chunks(request, response),
-                              read=functools.partial(self._read_rest, request, response), close=response.close)
+            step = next_step(attempts, request, head, self.retry.retry_connection_errors)
+            if step.response is not None:
+                return OpenStream(head.status, head.headers, head.reason, self._chunks(request, response),
+                                  read=functools.partial(self._read_rest, request, response), close=response.close)
+            response.close()  # a redirect or a retried answer is closed unread
+            if step.error is not None:
+                raise step.error
+            if step.wait:
+                log.info("%s %s %s; retrying in %.2f s", request.method, request.path, step.why, step.wait)
+                time.sleep(step.wait)
+            request = step.request  # type: ignore[assignment]
 
     def _read_rest(self, request: WireRequest, response: requests.Response) -> WireResponse:
         with response:
@@ -152,15 +142,6 @@ class RequestsTransport:
             problem = _broken_stream(request, exc)
         if problem is not None:
             raise problem
-
-    def _redirected(self, request: WireRequest, response: WireResponse, attempts: Attempts) -> WireRequest:
-        attempts.redirects += 1
-        if attempts.redirects > MAX_REDIRECTS:
-            raise TransportError(f"{request.method} {request.path}: more than {MAX_REDIRECTS} redirects")
-        redirect = follow(request, response)
-        if redirect.request is None:
-            raise TransportError(f"{request.method} {request.path}: not following {redirect.refused}")
-        return redirect.request
 
     def _send_once(self, request: WireRequest, watch: Watch) -> WireResponse:
         problem: TransportError | None = None
@@ -209,7 +190,7 @@ class RequestsTransport:
     def _read_bounded(self, request: WireRequest, response: requests.Response) -> bytes:
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.max_response_bytes:
-            raise TransportError(f"{request.method} {request.path}: response of {int(declared):,} bytes "
+            raise ResponseTooLargeError(f"{request.method} {request.path}: response of {int(declared):,} bytes "
                                  f"is over the {self.max_response_bytes:,}-byte limit")
         chunks, total, broke = [], 0, ""
         try:
@@ -224,7 +205,7 @@ class RequestsTransport:
             raise TransportError(f"{request.method} {request.path}: the connection broke while reading "
                                  f"the response ({broke})")
         if total > self.max_response_bytes:
-            raise TransportError(f"{request.method} {request.path}: response is over the "
+            raise ResponseTooLargeError(f"{request.method} {request.path}: response is over the "
                                  f"{self.max_response_bytes:,}-byte limit")
         return b"".join(chunks)
 

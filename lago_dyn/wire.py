@@ -211,3 +211,42 @@ def describe_target(url: str) -> str:
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return f"{parts.hostname}:{port}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """What a send loop does after one exchange: return `response`, raise `error`, or wait `wait` seconds
+    and send `request` (a retry of the same request, or the redirected one)."""
+
+    response: WireResponse | None = None
+    error: Exception | None = None
+    request: WireRequest | None = None
+    wait: float = 0.0
+    why: str = ""  # for the INFO log line of a retry
+
+
+def next_step(attempts: Attempts, request: WireRequest, outcome: "WireResponse | Exception",
+              retry_connection_errors: bool = True) -> Step:
+    """The one decision every transport's send loop makes, so sync and async retry and redirect alike.
+    `outcome` is the answer, or the TransportError the exchange raised (a timeout, a response over the size
+    limit, or a redirect refused is final; a broken connection is retried where the policy allows)."""
+    from .errors import RequestTimeoutError, ResponseTooLargeError, TransportError
+
+    if isinstance(outcome, Exception):
+        final = isinstance(outcome, (RequestTimeoutError, ResponseTooLargeError)) or not retry_connection_errors
+        delay = None if final else attempts.retry_delay(None, None)
+        if delay is None:
+            return Step(error=outcome)
+        return Step(request=request, wait=delay, why=f"failed ({outcome})")
+    if is_redirect(outcome):
+        attempts.redirects += 1
+        if attempts.redirects > MAX_REDIRECTS:
+            return Step(error=TransportError(f"{request.method} {request.path}: more than {MAX_REDIRECTS} redirects"))
+        redirect = follow(request, outcome)
+        if redirect.request is None:
+            return Step(error=TransportError(f"{request.method} {request.path}: not following {redirect.refused}"))
+        return Step(request=redirect.request)
+    delay = attempts.retry_delay(outcome.status, outcome.headers.get("Retry-After"))
+    if delay is None:
+        return Step(response=outcome)
+    return Step(request=request, wait=delay, why=f"-> {outcome.status}; retry {attempts.attempt}")

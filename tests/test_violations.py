@@ -195,8 +195,9 @@ def test_unknown_body_fields_warn_by_default_or_refuse_or_pass(lago, default_spe
 
     body = {"customer": {"external_id": "c-typo", "nmae": "Acme"}}
     client = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY)
-    with pytest.warns(lago_dyn.UnknownFieldsWarning, match=r"body\.customer\.nmae .*did you mean 'name'"):
+    with pytest.warns(lago_dyn.UnknownFieldsWarning, match=r"body\.customer\.nmae .*did you mean 'name'") as caught:
         client.create_customer(body)
+    assert caught[0].filename == __file__  # the warning points at the caller's line, not lago_dyn's
     strict = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY, unknown_fields="error")
     sent = len(lago.requests)
     with pytest.raises(lago_dyn.RequestValidationError, match=r"body\.customer\.nmae"):
