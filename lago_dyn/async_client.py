@@ -25,16 +25,18 @@ class AsyncCalls(Calls):
     """`Calls` with an awaited send: tokens through `aensure`, the request through the async transport."""
 
     async def invoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:  # type: ignore[override]
-        if operation.streams:
-            raise ConfigurationError(f"{operation.label} answers with a stream of items (OpenAPI 3.2 itemSchema), "
-                                     "which AsyncClient does not read yet: call it through Client")
-        return pipeline.handle(operation, await self.send(operation, arguments, options), self.settings)
+        answer = await self.send(operation, arguments, options)
+        if operation.streams:  # OpenAPI 3.2 `itemSchema`: an AsyncItemStream, items checked as they arrive
+            return await pipeline.ahandle_stream(operation, answer, self.settings)
+        return pipeline.handle(operation, answer, self.settings)
 
-    async def send(self, operation: Operation, arguments: dict, options: dict) -> WireResponse:  # type: ignore[override]
+    async def send(self, operation: Operation, arguments: dict, options: dict) -> Any:  # type: ignore[override]
+        """The raw answer: a WireResponse, or for a streamed operation the open stream."""
         for fetch in pipeline.token_fetches(operation, self.settings):
             await fetch.credential.aensure(fetch.token_url, fetch.scopes, self.transport.send)
         request, started = self.start(operation, arguments, options)
-        return self.finish(operation, request, await self.transport.send(request), started)
+        send = self.transport.stream if operation.streams else self.transport.send
+        return self.finish(operation, request, await send(request), started)
 
 
 class AsyncClient(BaseClient):

@@ -15,17 +15,19 @@ They are raised outside `except` blocks, so not even `__context__` holds the thi
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import ssl
 import time
 from contextlib import aclosing
 from dataclasses import replace
-from typing import Protocol
+from typing import AsyncIterator, Protocol
 
 import httpx2
 from requests.structures import CaseInsensitiveDict
 
 from .errors import ConfigurationError, RequestTimeoutError, ResponseTooLargeError, TransportError
+from .streams import AsyncOpenStream
 from .transport import DEFAULT_POOL_MAXSIZE, default_deadline
 from .wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -105,7 +107,50 @@ class Httpx2Transport:
                 await asyncio.sleep(step.wait)
             request = step.request  # type: ignore[assignment]
 
-    async def _send_once(self, request: WireRequest) -> WireResponse:
+    async def stream(self, request: WireRequest) -> AsyncOpenStream:
+        """Send, and return once the status and headers are in, the body still on the wire (for answers
+        read item by item). Retries and redirects as `send`; the read timeout bounds each wait for bytes."""
+        attempts = Attempts(self.retry, request.method, deadline=None)
+        while True:
+            response = await self._open(request)
+            head = WireResponse(response.status_code, CaseInsensitiveDict(response.headers.items()), b"",
+                                response.reason_phrase or "")
+            step = next_step(attempts, request, head, self.retry.retry_connection_errors)
+            if step.response is not None:
+                return AsyncOpenStream(head.status, head.headers, head.reason, self._chunks(request, response),
+                                       read=functools.partial(self._read_rest, request, response, head),
+                                       close=response.aclose)
+            await response.aclose()  # a redirect or a retried answer is closed unread
+            if step.error is not None:
+                raise step.error
+            if step.wait:
+                log.info("%s %s %s; retrying in %.2f s", request.method, request.path, step.why, step.wait)
+                await asyncio.sleep(step.wait)
+            request = step.request  # type: ignore[assignment]
+
+    async def _chunks(self, request: WireRequest, response: httpx2.Response) -> AsyncIterator[bytes]:
+        problem: TransportError | None = None
+        try:
+            async for chunk in response.aiter_bytes():
+                yield chunk
+        except httpx2.TimeoutException:
+            problem = RequestTimeoutError(f"{request.method} {request.path}: the stream from "
+                                          f"{describe_target(request.url)} stopped arriving within the timeout")
+        except httpx2.HTTPError as exc:
+            problem = TransportError(f"{request.method} {request.path}: the connection broke while reading "
+                                     f"the stream ({type(exc).__name__})")
+        if problem is not None:
+            raise problem
+
+    async def _read_rest(self, request: WireRequest, response: httpx2.Response, head: WireResponse) -> WireResponse:
+        try:
+            content = await self._read_bounded(request, response)
+        finally:
+            await response.aclose()
+        return replace(head, content=content)
+
+    async def _open(self, request: WireRequest) -> httpx2.Response:
+        """One request, up to its status and headers (the body is left on the wire)."""
         problem: TransportError | None = None
         try:
             built = self.client.build_request(
@@ -128,6 +173,10 @@ class Httpx2Transport:
                                      "(not Latin-1, or contains a line break)")
         if problem is not None:
             raise problem
+        return response
+
+    async def _send_once(self, request: WireRequest) -> WireResponse:
+        response = await self._open(request)
         try:
             content = await self._read_bounded(request, response)
         finally:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import quote
 
 from . import codecs, models, params, streams
@@ -288,12 +288,31 @@ def handle_stream(operation: Operation, opened: streams.OpenStream, settings: Se
     checked against `itemSchema` and shaped as it arrives (strict mode raises at the first bad item, the
     ones before it already given). Any other answer (an error, a plain JSON one) is read whole and
     handled as usual."""
-    content_type = opened.headers.get("Content-Type", "")
-    declared = operation.response_for(opened.status) if opened.status < 400 else None
+    plan = _stream_plan(operation, opened.status, opened.headers, settings)
+    if plan is None:
+        return handle(operation, opened.read(), settings)
+    items = streams.ItemStream(opened.chunks, *plan, opened.close, operation.label)
+    return ApiResponse(opened.status, opened.headers, items, b"")
+
+
+async def ahandle_stream(operation: Operation, opened: streams.AsyncOpenStream, settings: Settings) -> ApiResponse:
+    """`handle_stream` for the async facade: the same decoders and checks, an `AsyncItemStream`."""
+    plan = _stream_plan(operation, opened.status, opened.headers, settings)
+    if plan is None:
+        return handle(operation, await opened.read(), settings)
+    items = streams.AsyncItemStream(opened.chunks, *plan, opened.close, operation.label)
+    return ApiResponse(opened.status, opened.headers, items, b"")
+
+
+def _stream_plan(operation: Operation, status: int, headers: Mapping[str, str],
+                 settings: Settings) -> tuple[streams.Decoder, Callable[[Any, int], Any]] | None:
+    """The decoder and the per-item check for a streamed answer; None when the answer is not one."""
+    content_type = headers.get("Content-Type", "")
+    declared = operation.response_for(status) if status < 400 else None
     item_uri = _schema_for(declared.item_schemas, media_type_of(content_type)) if declared is not None else None
     decoder = streams.decoder_for(content_type) if isinstance(item_uri, str) else None
     if decoder is None:
-        return handle(operation, opened.read(), settings)
+        return None
     mode = settings.response_mode(operation)
 
     def check(item: Any, index: int) -> Any:
@@ -309,14 +328,13 @@ def handle_stream(operation: Operation, opened: streams.OpenStream, settings: Se
             violations = settings.validators.violations(item_uri, item, where, READ, formats=settings.response_formats)
         if violations:
             error = ResponseValidationError(operation.label, violations,
-                                            response=ApiResponse(opened.status, opened.headers, item, b""))
+                                            response=ApiResponse(status, headers, item, b""))
             if mode == STRICT:
                 raise error
             log.warning("%s", error)
         return streams.SKIP if malformed else models.shape(settings.spec, item_uri, item, typed=settings.typed_results)
 
-    items = streams.ItemStream(opened.chunks, decoder, check, opened.close, operation.label)
-    return ApiResponse(opened.status, opened.headers, items, b"")
+    return decoder, check
 
 
 def _check(operation: Operation, response: WireResponse, data: Any, decode_problem: Violation | None,

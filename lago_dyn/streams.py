@@ -15,7 +15,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Protocol
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Mapping, Protocol
 
 from .errors import TransportError
 from .models import ApiObject, parse_json
@@ -355,3 +355,74 @@ class ItemStream:
 
     def __repr__(self) -> str:
         return f"<ItemStream {'closed' if self.closed else 'open'}>"
+
+
+@dataclass(frozen=True)
+class AsyncOpenStream:
+    """`OpenStream` for the async transport: `chunks` is an async iterator, `read()` and `close()` are
+    awaited."""
+
+    status: int
+    headers: Mapping[str, str]
+    reason: str
+    chunks: AsyncIterator[bytes]
+    read: Callable[[], Awaitable[WireResponse]]
+    close: Callable[[], Awaitable[None]]
+
+
+class AsyncItemStream:
+    """`ItemStream` for `AsyncClient`: `async for item in stream`, the same decoders and checks; the
+    connection is closed when the items run out, when a check raises, and on `aclose()` or leaving an
+    `async with` block."""
+
+    def __init__(self, chunks: AsyncIterator[bytes], decoder: Decoder, check: Callable[[Any, int], Any],
+                 close: Callable[[], Awaitable[None]], label: str = "stream"):
+        self._chunks = chunks
+        self._decoder = decoder
+        self._check = check
+        self._close = close
+        self._label = label
+        self._pending: list[Any] = []
+        self._index = 0
+        self._ended = False
+        self.closed = False
+
+    def __aiter__(self) -> "AsyncItemStream":
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            while True:
+                while self._pending:
+                    item = self._pending.pop(0)
+                    checked = self._check(item, self._index)
+                    self._index += 1
+                    if checked is not SKIP:
+                        return checked
+                if self._ended:
+                    raise StopAsyncIteration
+                try:
+                    chunk = await self._chunks.__anext__()
+                    self._pending = self._decoder.feed(chunk)
+                except StopAsyncIteration:
+                    self._ended = True
+                    self._pending = self._decoder.end()
+                except ItemTooLarge as problem:
+                    raise TransportError(f"{self._label}: item {self._index}: {problem}") from None
+        except BaseException:  # the end, a bad item, a cancellation: the connection goes
+            await self.aclose()
+            raise
+
+    async def aclose(self) -> None:
+        if not self.closed:
+            self.closed = True
+            await self._close()
+
+    async def __aenter__(self) -> "AsyncItemStream":
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<AsyncItemStream {'closed' if self.closed else 'open'}>"

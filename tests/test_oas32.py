@@ -360,3 +360,38 @@ def test_an_item_over_the_limit_is_refused_not_buffered():
                                lambda: None, "stream_ledger")
     with pytest.raises(lago_dyn.TransportError, match="stream_ledger: item 0: one item of the stream is over"):
         list(items)
+
+
+# -- the same streams through AsyncClient ------------------------------------------------------------------
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_async_client_streams_items_as_they_arrive_and_raises_at_the_bad_one(server, oas32_spec):
+    async with lago_dyn.AsyncClient(oas32_spec, base_url=f"http://127.0.0.1:{server.server_port}/api",
+                                    profile=lago_dyn.GENERIC, auth={"device": "device-token"},
+                                    retry=lago_dyn.RetryPolicy(retries=0)) as client:
+        events = await client.stream_events(2_000)
+        tracemalloc.start()
+        try:
+            tracemalloc.reset_peak()
+            ids = [int(event.id) async for event in events]
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert ids == list(range(2_000)) and events.closed
+        assert peak < 2 * 1024 * 1024, f"peak {peak:,} bytes"
+        delivered = []
+        with pytest.raises(lago_dyn.ResponseValidationError, match=r"body\[5\]\.amount_cents"):
+            async for entry in await client.stream_ledger():
+                delivered.append(entry.seq)
+                server.first_item_seen.set()
+        assert delivered == [0, 1, 2, 3, 4]
+        early = await client.stream_events(1_000_000)
+        assert [(await early.__anext__()).id for _ in range(3)] == ["0", "1", "2"]
+        await early.aclose()
+        assert server.disconnected.wait(10), "the server kept writing to an open connection"
+        assert (await client.find_invoice("F-1")).number == "F-1"  # the pool serves the next call
