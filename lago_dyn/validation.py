@@ -22,7 +22,7 @@ from urllib.parse import unquote, urljoin
 from typing import Any, Callable, Iterable
 
 from . import walk
-from .errors import Violation
+from .errors import SpecError, Violation
 from .spec import Spec
 from .suggest import closest, did_you_mean
 
@@ -149,9 +149,15 @@ class SchemaValidators:
         with self._lock:
             if key in self._fast:
                 return self._fast[key]
-            compiled = self._dialect.fast_validator_class()(
-                {"$ref": schema_uri}, registry=self._fast_registry_for(schema_uri), validate_formats=formats
-            )
+            try:
+                compiled = self._dialect.fast_validator_class()(
+                    {"$ref": schema_uri}, registry=self._fast_registry_for(schema_uri), validate_formats=formats
+                )
+            except ValueError:  # jsonschema_rs.ValidationError: the schema itself is broken
+                compiled = None
+            if compiled is None:  # raised here, not in the except block: no third-party error as context
+                raise SpecError(f"the schema at {schema_uri} cannot be compiled: a $ref in it leads nowhere "
+                                "or it is not valid JSON Schema")
             self.compiled += 1
             self._fast[key] = is_valid = _tolerant(compiled.is_valid)
             return is_valid
@@ -266,9 +272,11 @@ def _at_pointer(document: Any, tokens: tuple[str, ...]) -> Any:
         return _MISSING
     node = document
     for token in tokens:
+        if isinstance(node, list) and not token.isdigit():
+            return _MISSING  # "-1" or "x" is no index of a JSON pointer
         try:
             node = node[int(token)] if isinstance(node, list) else node[token]
-        except (KeyError, IndexError, ValueError, TypeError):
+        except (KeyError, IndexError, TypeError):
             return _MISSING
     return node
 

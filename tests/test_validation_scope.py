@@ -130,3 +130,13 @@ def test_the_first_validated_call_does_not_pay_for_the_rest_of_a_huge_spec(serve
     assert sent(client, server, {"code": "EUR", "tree": {"value": 1}})
     assert time.perf_counter() - started < 0.5
     assert refused(client, {"tree": {"value": "one"}}) == [("body.tree.value", "type")]
+
+
+def test_a_ref_that_leads_nowhere_is_a_spec_error_naming_the_schema(server):
+    body = {"type": "object", "properties": {"code": {"$ref": "#/components/schemas/Base/allOf/-1"},
+                                             "size": {"$ref": "#/components/schemas/Missing"}}}
+    client = client_for(spec_with_body(body, SCHEMAS), server)
+    with pytest.raises(lago_dyn.SpecError, match="cannot be compiled") as caught:
+        client.create_thing({"code": "EUR"})
+    assert "requestBody" in str(caught.value)
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
