@@ -1,14 +1,17 @@
-"""A minimal HTTP/1.1 keep-alive server for the per-call benchmark, run in its own process so that its
-work does not share the benchmark's GIL. Serves canned bodies: {"METHOD /path": json_text}.
+"""A minimal HTTP/1.1 keep-alive server for the benchmarks, run in its own process so that its work does
+not share the benchmark's GIL. Serves canned answers: {"METHOD /path": {"status": 200, "body": json_text}}
+(a body of null answers with no content, as a 204 does).
 
-Usage: python bench_server.py BODIES.json   (prints the port on stdout, serves until killed)"""
+Usage: python bench_server.py ANSWERS.json   (prints the port on stdout, serves until killed)"""
 
 import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 with open(sys.argv[1], encoding="utf-8") as handle:
-    BODIES = {key: value.encode() for key, value in json.load(handle).items()}
+    ANSWERS = {key: (value["status"], None if value["body"] is None else value["body"].encode())
+               for key, value in json.load(handle).items()}
+NOT_FOUND = (404, b'{"status":404,"error":"Not Found","code":"route_not_found"}')
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -19,15 +22,16 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
-        body = BODIES.get(f"{self.command} {self.path.split('?')[0]}")
-        self.send_response(200 if body is not None else 404)
-        self.send_header("Content-Type", "application/json")
-        body = body if body is not None else b'{"status":404,"error":"Not Found","code":"route_not_found"}'
-        self.send_header("Content-Length", str(len(body)))
+        status, body = ANSWERS.get(f"{self.command} {self.path.split('?')[0]}", NOT_FOUND)
+        self.send_response(status)
+        if body is not None:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body or b"")))
         self.end_headers()
-        self.wfile.write(body)
+        if body:
+            self.wfile.write(body)
 
-    do_GET = do_POST = serve
+    do_GET = do_POST = do_PUT = serve
 
     def log_message(self, *args):
         pass

@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -51,17 +52,10 @@ def parsed(data: bytes, parse: Callable[[], Any], cache_dir: str | os.PathLike |
     """The parsed document for `data`, from the cache when a trustworthy entry is there, else from `parse()` (and then
     stored). `cache_dir=False` bypasses the cache, None means `default_dir()`. `also_keyed_on` is
     anything else the parsed form depends on (the overlays applied to it): part of the key."""
-    if cache_dir is False:
+    located = _locate(data, cache_dir, also_keyed_on)
+    if located is None:
         return parse()
-    folder = default_dir() if cache_dir is None or cache_dir is True else Path(cache_dir)
-    if folder is None:
-        return parse()
-    key = hashlib.sha256(data).digest()
-    if also_keyed_on:
-        key = hashlib.sha256(key + also_keyed_on).digest()
-    digest = key.hex()
-    stamp = {"format": FORMAT, "lago_dyn": _version(), "sha256": digest}
-    entry = folder / f"spec-{FORMAT}-{digest}.json"
+    folder, entry, stamp = located
     if _trusted_folder(folder):
         document = _read(entry, stamp)
         if document is not None:
@@ -69,6 +63,48 @@ def parsed(data: bytes, parse: Callable[[], Any], cache_dir: str | os.PathLike |
     document = parse()
     _store(entry, stamp, document)
     return document
+
+
+def state(data: bytes, cache_dir: str | os.PathLike | None | bool, *, also_keyed_on: bytes = b"") -> Any:
+    """What loading `data` would meet in the cache now: the stamp an entry must carry and the status of
+    the folder and of the entry (None when the cache is not used for these bytes). While it is unchanged,
+    the cache would give the document it gave before, so an in-process memo of it still holds; a
+    planted, replaced, re-owned or re-moded entry or folder changes it."""
+    located = _locate(data, cache_dir, also_keyed_on)
+    if located is None:
+        return None
+    folder, entry, stamp = located
+    return tuple(stamp.values()), _status(folder), _status(entry)
+
+
+#: A spec in JSON: the cache would store the same JSON again, and reading it back costs what parsing the
+#: spec does, so such a spec (without overlays, which the cache saves applying) is not cached.
+_JSON_TEXT = re.compile(rb"\s*[{\[]")
+
+
+def _locate(data: bytes, cache_dir: str | os.PathLike | None | bool,
+            also_keyed_on: bytes) -> tuple[Path, Path, dict[str, str]] | None:
+    """The folder, the entry and the stamp for these bytes, or None when the cache is off or gains nothing."""
+    if cache_dir is False or (not also_keyed_on and _JSON_TEXT.match(data)):
+        return None
+    folder = default_dir() if cache_dir is None or cache_dir is True else Path(cache_dir)
+    if folder is None:
+        return None
+    key = hashlib.sha256(data).digest()
+    if also_keyed_on:
+        key = hashlib.sha256(key + also_keyed_on).digest()
+    digest = key.hex()
+    stamp = {"format": FORMAT, "lago_dyn": _version(), "sha256": digest}
+    return folder, folder / f"spec-{FORMAT}-{digest}.json", stamp
+
+
+def _status(path: Path) -> tuple[int, ...] | None:
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino, status.st_mode, status.st_uid, status.st_size, status.st_mtime_ns,
+            status.st_ctime_ns)
 
 
 def _version() -> str:

@@ -52,10 +52,16 @@ def load_spec(
     URLs are fetched with `session` (the user's proxies and certificates apply) and `verify`. `$ref`s may
     leave the spec's folder only to files under `ref_root`; a dict source resolves its relative `$ref`s
     against `base_uri`. `overlays`: Overlay documents (paths, dicts, or shipped names like "lago-fixes")
-    applied in order."""
-    return Spec(load_document(source if source is not None else default_spec_path(), cache_dir=cache_dir,
-                              timeout=timeout, allow_remote_refs=allow_remote_refs, ref_root=ref_root,
-                              base_uri=base_uri, session=session, verify=verify, overlays=overlays))
+    applied in order.
+
+    The same content (with the same overlays, place and options) loaded again in this process gives the
+    same `Spec`, its compiled validators included; `cache_dir=False` gives a fresh one."""
+    loaded = load_document(source if source is not None else default_spec_path(), cache_dir=cache_dir,
+                           timeout=timeout, allow_remote_refs=allow_remote_refs, ref_root=ref_root,
+                           base_uri=base_uri, session=session, verify=verify, overlays=overlays)
+    if loaded.spec is None:
+        loaded.spec = Spec(loaded)
+    return loaded.spec
 
 
 class Calls:

@@ -94,9 +94,10 @@ class Dialect:
         return DRAFT4 if self.version == "3.0" else DRAFT202012
 
     def fast_document(self, document: Any) -> Any:
-        """The document as the fast check needs it: `nullable` in JSON Schema terms (3.0), and the
-        integer formats of OpenAPI as the ranges they stand for (jsonschema_rs checks formats on strings
-        only). A rewritten copy only where something needs rewriting; the caller drops it once compiled."""
+        """A document, or one node a schema reaches (see `validation.referenced_skeletons`), as the fast
+        check needs it: `nullable` in JSON Schema terms (3.0), and the integer formats of OpenAPI as the
+        ranges they stand for (jsonschema_rs checks formats on strings only). A rewritten copy only where
+        something needs rewriting; the original is never changed."""
         needs_nullable = self.rewrites_nullable_for_fast_check and has_nullable(document)
         needs_ranges = _has_integer_formats(document)
         if not (needs_nullable or needs_ranges):

@@ -186,8 +186,8 @@ def test_overlays_apply_before_nullable_is_rewritten():
 
 
 def test_the_spec_cache_keys_on_the_overlays_content(tmp_path):
-    spec_path = tmp_path / "pets.json"
-    spec_path.write_text(json.dumps(pets_api()))
+    spec_path = tmp_path / "pets.yaml"  # YAML: a JSON spec without overlays is not cached (nothing to gain)
+    spec_path.write_text(yaml.safe_dump(pets_api()))
     cache_dir = tmp_path / "cache"
 
     def title(*overlays):
