@@ -9,6 +9,7 @@ nothing here does I/O, so every facade calls alike.
 
 from __future__ import annotations
 
+import decimal
 import logging
 import warnings
 from dataclasses import dataclass, field
@@ -215,6 +216,8 @@ def _body(operation_label: str, body: Body, arguments: Mapping[str, Any], option
     def property_types(name: str) -> tuple[tuple[str, ...], str | None]:
         return _property_types(spec, content.schema_uri, name)
 
+    if content.schema_uri is not None and codecs.is_json(content.media_type) and _has_decimal(value):
+        value = _decimals_as_the_schema_says(spec, content.schema_uri, value)
     try:
         encoded = codecs.encode(value, content.media_type, content.encoding, property_types)
     except BodyError as problem:
@@ -231,6 +234,43 @@ def _body(operation_label: str, body: Body, arguments: Mapping[str, Any], option
                 warnings.warn(UnknownFieldsWarning(operation_label, unknown), stacklevel=_outside_lago_dyn())
     headers["Content-Type"] = encoded.content_type
     return encoded.content
+
+
+def _has_decimal(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, decimal.Decimal):
+        return True
+    if depth > 64:
+        return False
+    if isinstance(value, Mapping):
+        return any(_has_decimal(item, depth + 1) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_decimal(item, depth + 1) for item in value)
+    return False
+
+
+def _decimals_as_the_schema_says(spec: Spec, uri: str, value: Any, depth: int = 0) -> Any:
+    """A `Decimal` sent as the schema at its place says: its digits as a string where the schema wants a
+    string (Lago's `amount_cents` strings), a number where it wants a number."""
+    if isinstance(value, decimal.Decimal):
+        types = spec.schema_types(spec.node_at(uri), uri)
+        if "string" in types and not {"number", "integer"} & set(types):
+            return str(value)
+        return value  # the JSON codec makes it a number
+    if depth > 64 or not isinstance(value, (Mapping, list, tuple)):
+        return value
+    node, node_uri = spec.resolve(spec.node_at(uri), uri)
+    if not isinstance(node, dict):
+        return value
+    if isinstance(value, Mapping):
+        properties, _ = spec.object_fields(node, node_uri)
+        return {key: _decimals_as_the_schema_says(spec, properties[key], item, depth + 1) if key in properties
+                else item for key, item in value.items()}
+    if isinstance(node.get("items"), dict):
+        from .spec import child_uri
+
+        items_uri = child_uri(node_uri, "items")
+        return [_decimals_as_the_schema_says(spec, items_uri, item, depth + 1) for item in value]
+    return value
 
 
 def _property_types(spec: Spec, schema_uri: str | None, name: str) -> tuple[tuple[str, ...], str | None]:

@@ -319,3 +319,17 @@ def test_python_values_are_taken_as_json_and_the_rest_named_by_field_path(client
 def test_one_file_tuple_for_an_array_property_is_one_file(client, server):
     client.upload({"files": ("only.txt", b"just one", "text/plain")})
     assert parse_multipart(last(server)) == [("files", "only.txt", "text/plain", b"just one")]
+
+
+def test_a_decimal_is_sent_as_the_schema_at_its_place_says(server):
+    import decimal
+
+    spec = make_spec(server.base + "/token")
+    spec["paths"]["/prices"] = {"post": operation("postPrice", security=[], body={"application/json": {"schema": {
+        "type": "object", "properties": {
+            "amount": {"type": "string", "pattern": "^[0-9]+\\.[0-9]{2}$"}, "rate": {"type": "number"},
+            "lines": {"type": "array", "items": {"type": "object", "properties": {"unit": {"type": "string"}}}}}}}})}
+    client = lago_dyn.Client(spec, base_url=server.base + "/v1")
+    client.post_price({"amount": decimal.Decimal("12.50"), "rate": decimal.Decimal("0.2"),
+                       "lines": [{"unit": decimal.Decimal("0.10")}]})
+    assert json.loads(last(server)["body"]) == {"amount": "12.50", "rate": 0.2, "lines": [{"unit": "0.10"}]}

@@ -72,3 +72,23 @@ def test_the_key_never_appears_in_messages_reprs_or_logs(lago, default_spec, cap
         unreachable.find_all_customers()
     texts += [str(caught.value), caplog.text]
     assert all(API_KEY not in text for text in texts)
+
+
+def test_a_performed_create_invoice_with_an_answer_off_the_spec_is_said_so_and_not_retried(spec_1_51):
+    from lago_dyn.testing import LocalLago
+
+    broken = {"invoice": {"lago_id": "1a901a90-1a90-1a90-1a90-1a901a901a90", "number": 42}}  # most fields missing
+    body = {"invoice": {"external_customer_id": "c-1", "currency": "EUR", "fees": [
+        {"add_on_code": "setup", "units": "1", "unit_amount_cents": 1000}]}}
+    with LocalLago(spec_1_51) as lago:
+        lago.reply("create_invoice", 200, broken)
+        strict = lago_dyn.Client(spec_1_51, base_url=lago.base_url, api_key=API_KEY)
+        with pytest.raises(lago_dyn.ResponseValidationError) as caught:
+            strict.create_invoice(body)
+        assert not isinstance(caught.value, lago_dyn.ApiError)
+        assert str(caught.value).startswith("createInvoice: the server answered 200 and the operation took effect, "
+                                            "but the answer does not match the spec")
+        assert len([r for r in lago.requests if r.operation == "create_invoice"]) == 1  # nothing was retried
+        off = lago_dyn.Client(spec_1_51, base_url=lago.base_url, api_key=API_KEY, response_validation="off")
+        assert caught.value.status == 200 and caught.value.result == off.create_invoice(body) == broken
+        assert caught.value.violations and caught.value.headers["Content-Type"] == "application/json"
