@@ -9,7 +9,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
-if [ -f tools/prism/package-lock.json ] && command -v npm >/dev/null 2>&1; then
-  (cd tools/prism && npm ci --silent --no-audit --no-fund)
+if command -v npm >/dev/null 2>&1; then
+  for tool in tools/prism tools/pyright; do  # Prism for conformance, pyright for the typed stubs
+    if [ -f "$tool/package-lock.json" ]; then
+      (cd "$tool" && npm ci --silent --no-audit --no-fund)
+    fi
+  done
 fi
 .venv/bin/python -m lago_dyn demo

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 
 import lago_dyn
@@ -214,3 +215,33 @@ def test_event_hook_and_log_lines_never_carry_the_key(lago, default_spec, caplog
     assert events[1]["status"] == 200 and events[1]["path"] == "/customers" and events[1]["elapsed_ms"] > 0
     assert "POST /customers -> 200 in" in caplog.text
     assert API_KEY not in json.dumps(events) + caplog.text
+
+
+def test_pyright_accepts_awaited_and_plain_calls_against_the_stubs(tmp_path):
+    pyright = Path(__file__).resolve().parents[1] / "tools" / "pyright" / "node_modules" / ".bin" / "pyright"
+    if not pyright.exists():
+        pytest.skip("pyright is not installed: run `cd tools/pyright && npm ci` (scripts/bootstrap.sh does)")
+    stubs = tmp_path / "typings"
+    assert cli("stubs", "--async", "-o", str(stubs)).returncode == 0
+    (tmp_path / "pyrightconfig.json").write_text(json.dumps({"stubPath": "typings", "typeCheckingMode": "basic"}))
+    (tmp_path / "good.py").write_text(textwrap.dedent("""
+        import lago_dyn
+
+        async def main() -> None:
+            async with lago_dyn.AsyncClient(api_key="k") as client:
+                created = await client.customers.create_customer({"customer": {"external_id": "c-1"}})
+                external_id: str = created.customer.external_id
+            sync = lago_dyn.Client(api_key="k")
+            name: str = sync.customers.find_customer("c-1").customer.external_id
+    """))
+    (tmp_path / "bad.py").write_text(textwrap.dedent("""
+        import lago_dyn
+
+        async def main() -> None:
+            client = lago_dyn.AsyncClient(api_key="k")
+            not_awaited: str = client.customers.find_customer("c-1").customer.external_id
+    """))
+    good = subprocess.run([str(pyright), "good.py"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert good.returncode == 0 and "0 errors" in good.stdout, good.stdout
+    bad = subprocess.run([str(pyright), "bad.py"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert bad.returncode == 1 and 'Cannot access attribute "customer"' in bad.stdout, bad.stdout
