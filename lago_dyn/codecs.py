@@ -106,8 +106,12 @@ def to_json_text(value: Any, location: str = "body") -> tuple[str, bool]:
         text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=default)
         text.encode("utf-8")
     except TypeError as exc:
+        kind = str(exc)  # json_default's own: the type's name
+        if not kind.isidentifier():  # json's own refusal (a dict key that is not a string): not our text
+            raise BodyError(Violation(location, "json", "a mapping key is not a string, number or boolean",
+                                      "object")) from None
         where = _unconvertible_at(value, location)
-        raise BodyError(Violation(where, "json", f"a value of type {exc} is not JSON data", str(exc))) from None
+        raise BodyError(Violation(where, "json", f"a value of type {kind} is not JSON data", kind)) from None
     except RecursionError:
         raise BodyError(Violation(location, "json", "nested too deeply to be sent as JSON", "object")) from None
     except UnicodeEncodeError:
