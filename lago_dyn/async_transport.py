@@ -26,13 +26,14 @@ from typing import AsyncIterator, Protocol
 import httpx2
 from requests.structures import CaseInsensitiveDict
 
-from .errors import ConfigurationError, RequestTimeoutError, ResponseTooLargeError, TransportError
+from .errors import ConfigurationError, RequestTimeoutError, TransportError
 from .streams import AsyncOpenStream
 from .transport import DEFAULT_POOL_MAXSIZE, default_deadline
 from .wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
     Attempts,
+    BodyBuffer,
     RetryPolicy,
     WireRequest,
     WireResponse,
@@ -189,18 +190,14 @@ class Httpx2Transport:
         return WireResponse(response.status_code, headers, content, response.reason_phrase or "")
 
     async def _read_bounded(self, request: WireRequest, response: httpx2.Response) -> bytes:
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > self.max_response_bytes:
-            raise ResponseTooLargeError(f"{request.method} {request.path}: response of {int(declared):,} bytes "
-                                 f"is over the {self.max_response_bytes:,}-byte limit")
-        chunks, total, broke, timed_out = [], 0, "", False
+        body = BodyBuffer(request, self.max_response_bytes)
+        body.refuse_declared(response.headers.get("Content-Length"))
+        broke, timed_out = "", False
         try:
-            async with aclosing(response.aiter_bytes()) as body:  # chunks as they arrive, decoded
-                async for chunk in body:
-                    total += len(chunk)
-                    if total > self.max_response_bytes:
+            async with aclosing(response.aiter_bytes()) as chunks:  # chunks as they arrive, decoded
+                async for chunk in chunks:
+                    if not body.add(chunk):
                         break
-                    chunks.append(chunk)
         except httpx2.TimeoutException:
             timed_out = True
         except httpx2.HTTPError as exc:
@@ -208,13 +205,7 @@ class Httpx2Transport:
         if timed_out:
             raise RequestTimeoutError(f"{request.method} {request.path}: the answer from "
                                       f"{describe_target(request.url)} stopped arriving within the timeout")
-        if broke:
-            raise TransportError(f"{request.method} {request.path}: the connection broke while reading "
-                                 f"the response ({broke})")
-        if total > self.max_response_bytes:
-            raise ResponseTooLargeError(f"{request.method} {request.path}: response is over the "
-                                 f"{self.max_response_bytes:,}-byte limit")
-        return b"".join(chunks)
+        return body.content(broke)
 
     async def aclose(self) -> None:
         if self.owns_client:

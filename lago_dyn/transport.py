@@ -22,12 +22,13 @@ import requests
 import requests.adapters
 
 from .deadline import DeadlineAdapter, Watch
-from .errors import RequestTimeoutError, ResponseTooLargeError, TransportError
+from .errors import RequestTimeoutError, TransportError
 from .streams import OpenStream
 from .wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
     Attempts,
+    BodyBuffer,
     RetryPolicy,
     WireRequest,
     WireResponse,
@@ -188,26 +189,16 @@ class RequestsTransport:
         return response
 
     def _read_bounded(self, request: WireRequest, response: requests.Response) -> bytes:
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > self.max_response_bytes:
-            raise ResponseTooLargeError(f"{request.method} {request.path}: response of {int(declared):,} bytes "
-                                 f"is over the {self.max_response_bytes:,}-byte limit")
-        chunks, total, broke = [], 0, ""
+        body = BodyBuffer(request, self.max_response_bytes)
+        body.refuse_declared(response.headers.get("Content-Length"))
+        broke = ""
         try:
             for chunk in response.iter_content(chunk_size=65536):
-                total += len(chunk)
-                if total > self.max_response_bytes:
+                if not body.add(chunk):
                     break
-                chunks.append(chunk)
         except requests.RequestException as exc:
             broke = type(exc).__name__
-        if broke:
-            raise TransportError(f"{request.method} {request.path}: the connection broke while reading "
-                                 f"the response ({broke})")
-        if total > self.max_response_bytes:
-            raise ResponseTooLargeError(f"{request.method} {request.path}: response is over the "
-                                 f"{self.max_response_bytes:,}-byte limit")
-        return b"".join(chunks)
+        return body.content(broke)
 
     def _forget_parent_connections(self) -> None:
         for adapter in self.session.adapters.values():

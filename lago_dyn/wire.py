@@ -250,3 +250,41 @@ def next_step(attempts: Attempts, request: WireRequest, outcome: "WireResponse |
     if delay is None:
         return Step(response=outcome)
     return Step(request=request, wait=delay, why=f"-> {outcome.status}; retry {attempts.attempt}")
+
+
+class BodyBuffer:
+    """A response body collected up to `limit` bytes, for both transports: the declared length is checked
+    before reading, the running total while reading, and the errors say so in our words."""
+
+    def __init__(self, request: WireRequest, limit: int):
+        self.request = request
+        self.limit = limit
+        self.chunks: list[bytes] = []
+        self.total = 0
+
+    def refuse_declared(self, content_length: str | None) -> None:
+        from .errors import ResponseTooLargeError
+
+        if content_length and content_length.isdigit() and int(content_length) > self.limit:
+            raise ResponseTooLargeError(f"{self.request.method} {self.request.path}: response of "
+                                        f"{int(content_length):,} bytes is over the {self.limit:,}-byte limit")
+
+    def add(self, chunk: bytes) -> bool:
+        """Keep a chunk; False once the body is over the limit (stop reading)."""
+        self.total += len(chunk)
+        if self.total > self.limit:
+            return False
+        self.chunks.append(chunk)
+        return True
+
+    def content(self, broke: str = "") -> bytes:
+        """The body, or the error for a connection that broke (`broke`: the exception's type) or a body
+        over the limit."""
+        from .errors import ResponseTooLargeError, TransportError
+
+        where = f"{self.request.method} {self.request.path}"
+        if broke:
+            raise TransportError(f"{where}: the connection broke while reading the response ({broke})")
+        if self.total > self.limit:
+            raise ResponseTooLargeError(f"{where}: response is over the {self.limit:,}-byte limit")
+        return b"".join(self.chunks)
