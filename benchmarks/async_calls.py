@@ -54,12 +54,14 @@ async def _lago_dyn(api: str, spec_path: Path) -> tuple[Call, Callable[[], Await
 
 async def _aiopenapi3(api: str, spec_path: Path) -> tuple[Call, Callable[[], Awaitable[None]]]:
     import httpx
-    from aiopenapi3 import OpenAPI
+    from aiopenapi3 import FileSystemLoader, OpenAPI
 
     def session_factory(*args: Any, **kwargs: Any) -> Any:
         return httpx.AsyncClient(*args, limits=httpx.Limits(max_connections=IN_FLIGHT), **kwargs)
 
-    client = OpenAPI.load_file(api, spec_path, session_factory=session_factory)
+    # Its documented way to load a spec from disk (without the loader it cannot read 1.51.0).
+    client = OpenAPI.load_file(api, spec_path.name, session_factory=session_factory,
+                               loader=FileSystemLoader(spec_path.parent))
     return (lambda: client._.createCustomer(data=BODY)), _nothing
 
 
