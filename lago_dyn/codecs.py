@@ -47,6 +47,8 @@ class Encoded:
     #: The body as validation sees it: JSON data (files stand as empty strings: `format: binary`).
     data: Any
     validate: bool = True
+    #: Whether a `Decimal` was made a number on the way (the pipeline may place it by the schema instead).
+    had_decimals: bool = False
 
 
 def is_json(media_type: str) -> bool:
@@ -94,12 +96,12 @@ def json_default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def to_json_text(value: Any, location: str = "body") -> tuple[str, bool]:
-    """Compact JSON text for a value, and whether anything had to be converted on the way."""
-    converted = []
+def to_json_text(value: Any, location: str = "body") -> tuple[str, list[type]]:
+    """Compact JSON text for a value, and the types that had to be converted on the way (empty: none)."""
+    converted: list[type] = []
 
     def default(item: Any) -> Any:
-        converted.append(True)
+        converted.append(type(item))
         return json_default(item)
 
     try:
@@ -120,7 +122,7 @@ def to_json_text(value: Any, location: str = "body") -> tuple[str, bool]:
     except ValueError:
         raise BodyError(Violation(location, "json", "NaN, infinity or an integer too long for JSON",
                                   "number")) from None
-    return text, bool(converted)
+    return text, converted
 
 
 def _unconvertible_at(value: Any, location: str) -> str:
@@ -155,7 +157,8 @@ def encode(value: Any, media_type: str, encoding: Mapping[str, Any], property_ty
     """The body for a declared media type. Raises BodyError for a value that type cannot carry."""
     if is_json(media_type):
         text, converted = to_json_text(value)
-        return Encoded(text.encode("utf-8"), media_type, json.loads(text) if converted else value)
+        return Encoded(text.encode("utf-8"), media_type, json.loads(text) if converted else value,
+                       had_decimals=decimal.Decimal in converted)
     if is_form(media_type):
         return _encode_form(value, media_type, encoding)
     if is_multipart(media_type):

@@ -216,10 +216,11 @@ def _body(operation_label: str, body: Body, arguments: Mapping[str, Any], option
     def property_types(name: str) -> tuple[tuple[str, ...], str | None]:
         return _property_types(spec, content.schema_uri, name)
 
-    if content.schema_uri is not None and codecs.is_json(content.media_type) and _has_decimal(value):
-        value = _decimals_as_the_schema_says(spec, content.schema_uri, value)
     try:
         encoded = codecs.encode(value, content.media_type, content.encoding, property_types)
+        if encoded.had_decimals and content.schema_uri is not None:  # rare: placed by the schema, encoded again
+            value = _decimals_as_the_schema_says(spec, content.schema_uri, value)
+            encoded = codecs.encode(value, content.media_type, content.encoding, property_types)
     except BodyError as problem:
         violations.append(problem.violation)
         return None
@@ -234,18 +235,6 @@ def _body(operation_label: str, body: Body, arguments: Mapping[str, Any], option
                 warnings.warn(UnknownFieldsWarning(operation_label, unknown), stacklevel=_outside_lago_dyn())
     headers["Content-Type"] = encoded.content_type
     return encoded.content
-
-
-def _has_decimal(value: Any, depth: int = 0) -> bool:
-    if isinstance(value, decimal.Decimal):
-        return True
-    if depth > 64:
-        return False
-    if isinstance(value, Mapping):
-        return any(_has_decimal(item, depth + 1) for item in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_has_decimal(item, depth + 1) for item in value)
-    return False
 
 
 def _decimals_as_the_schema_says(spec: Spec, uri: str, value: Any, depth: int = 0) -> Any:
