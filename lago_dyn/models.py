@@ -104,9 +104,14 @@ class ApiObject(dict):
         return _with_shape_of(self, copied)
 
 
+_DECODER = json.JSONDecoder(object_hook=ApiObject)  # one decoder: json.loads(object_hook=) makes one a call
+
+
 def parse_json(content: bytes | str) -> Any:
     """JSON text to Python, with every object an ApiObject."""
-    return json.loads(content, object_hook=ApiObject)
+    if isinstance(content, (bytes, bytearray)):
+        content = content.decode(json.detect_encoding(content))  # as json.loads does: UTF-8, BOM, UTF-16/32
+    return _DECODER.decode(content)
 
 
 def shape(spec: Any, schema_uri: str | None, data: Any, *, typed: bool = False) -> Any:

@@ -295,13 +295,14 @@ def handle(operation: Operation, response: WireResponse, settings: Settings) -> 
         raise api_error_class(response.status)(operation.label, response.status, response.headers, data,
                                                response.reason, error=error, code=code, error_details=details)
     mode = settings.response_mode(operation)
-    violations = [] if mode == OFF else _check(operation, response, data, decode_problem, settings)
-    if decode_problem is None and codecs.is_json(response.media_type or "application/json"):
+    media_type = response.media_type
+    declared = operation.response_for(response.status)
+    schema_uri = _schema_for(declared.content, media_type) if declared is not None else _UNDECLARED
+    violations = [] if mode == OFF else _check(operation, response, declared, media_type, schema_uri, data,
+                                               decode_problem, settings)
+    if decode_problem is None and isinstance(schema_uri, str) and codecs.is_json(media_type or "application/json"):
         # Told its schema, a result reads a declared but absent field as None (and types values on request).
-        declared = operation.response_for(response.status)
-        schema_uri = _schema_for(declared.content, response.media_type) if declared is not None else None
-        if isinstance(schema_uri, str):
-            data = models.shape(settings.spec, schema_uri, data, typed=settings.typed_results)
+        data = models.shape(settings.spec, schema_uri, data, typed=settings.typed_results)
     result = ApiResponse(response.status, response.headers, data, response.content)
     if violations:
         error = ResponseValidationError(operation.label, violations, response=result)
@@ -366,9 +367,8 @@ def _stream_plan(operation: Operation, status: int, headers: Mapping[str, str],
     return decoder, check
 
 
-def _check(operation: Operation, response: WireResponse, data: Any, decode_problem: Violation | None,
-           settings: Settings) -> list[Violation]:
-    declared = operation.response_for(response.status)
+def _check(operation: Operation, response: WireResponse, declared: Any, media_type: str, schema_uri: Any, data: Any,
+           decode_problem: Violation | None, settings: Settings) -> list[Violation]:
     if declared is None:
         statuses = ", ".join(operation.responses) or "none"
         return [Violation("status", "declared-status",
@@ -378,8 +378,6 @@ def _check(operation: Operation, response: WireResponse, data: Any, decode_probl
             return [Violation("body", "no-content", "the spec declares no body for this status, but one arrived",
                               "bytes")]
         return []
-    media_type = response.media_type
-    schema_uri = _schema_for(declared.content, media_type)
     if schema_uri is _UNDECLARED:
         return [Violation("headers.Content-Type", "content-type",
                           f"{media_type or 'no content type'!r} is not one of {', '.join(declared.content)}",
@@ -396,6 +394,8 @@ _UNDECLARED = object()
 
 def _schema_for(content: dict[str, str | None], media_type: str) -> Any:
     """The schema of the declared media type that matches (exact, then `type/*`, then `*/*`)."""
+    if media_type in content:  # the common case: declared as sent
+        return content[media_type]
     lowered = {key.split(";")[0].strip().lower(): uri for key, uri in content.items()}
     for candidate in (media_type, media_type.split("/")[0] + "/*", "*/*"):
         if candidate in lowered:
