@@ -85,11 +85,12 @@ class SchemaValidators:
         free-form `metadata`), and keys `additionalProperties: false` already makes invalid. Under
         `anyOf`/`oneOf`, the fields of the branches the value matches count as declared."""
         found: list[Violation] = []
-        self._walk_unknown(schema_uri, instance, location, found, 0)
+        self._walk_unknown(schema_uri, instance, location, (), found)
         return found
 
-    def _walk_unknown(self, uri: str, value: Any, where: str, found: list[Violation], depth: int) -> None:
-        if depth > 64 or not isinstance(value, (dict, list)):
+    def _walk_unknown(self, uri: str, value: Any, location: str, path: tuple, found: list[Violation]) -> None:
+        # The path is rendered only for a violation: most bodies have none, and building strings is the cost.
+        if len(path) > 64 or not isinstance(value, (dict, list)):
             return
         properties, is_open, values, items = self._declared_for(uri, value, 0)
         if isinstance(value, dict):
@@ -97,15 +98,15 @@ class SchemaValidators:
                 inner = properties.get(key) or values
                 if inner is not None:
                     if isinstance(item, (dict, list)):  # scalars have no keys: skip the call
-                        self._walk_unknown(inner, item, render_location(where, [key]), found, depth + 1)
+                        self._walk_unknown(inner, item, location, path + (key,), found)
                 elif not is_open:
-                    found.append(Violation(render_location(where, [key]), "unknown-field",
+                    found.append(Violation(render_location(location, path + (key,)), "unknown-field",
                                            f"{str(key)!r} is not a field the spec declares here; the server "
                                            f"may ignore it{did_you_mean(key, properties)}", json_type(item)))
         elif items is not None:
             for index, item in enumerate(value):
                 if isinstance(item, (dict, list)):
-                    self._walk_unknown(items, item, render_location(where, [index]), found, depth + 1)
+                    self._walk_unknown(items, item, location, path + (index,), found)
 
     def _declared_for(self, uri: str, value: Any, depth: int) -> tuple[dict[str, str], bool, str | None, str | None]:
         """(declared fields, open?, map-values schema, array-items schema) for this value: the schema's
