@@ -98,10 +98,9 @@ def _binder(operation: Operation) -> Callable[[tuple, dict], tuple[dict, dict]]:
 def _pair(kind: type[OperationFunction], operation: Operation, spec: Spec | None, call: Callable[..., Any],
           with_http_info: Callable[..., Any]) -> Any:
     positional = positional_arguments(operation)
-    signature = _signature(operation, positional)
-    function = kind(operation.name, call, operation, positional, spec, signature)
+    function = kind(operation.name, call, operation, positional, spec)
     function.with_http_info = kind(operation.name + "_with_http_info", with_http_info, operation, positional, spec,
-                                   signature.replace(return_annotation=ApiResponse))
+                                   returns=ApiResponse)
     return function
 
 
@@ -112,10 +111,11 @@ class OperationFunction:
     # `__doc__` property below is each instance's.)
 
     def __init__(self, name: str, run: Callable[..., Any], operation: Operation, positional: list[str],
-                 spec: Spec | None, signature: inspect.Signature):
+                 spec: Spec | None, returns: Any = None):
         self.__name__ = self.__qualname__ = name
-        self.__signature__ = signature
         self.operation = operation
+        self._returns = returns
+        self._signature: inspect.Signature | None = None
         self.with_http_info: OperationFunction | None = None
         self._run = run
         self._positional = positional
@@ -129,6 +129,14 @@ class OperationFunction:
         """On a class (a tag group) it stays itself, like a staticmethod; pydoc then documents it as a
         routine, with its signature."""
         return self
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        """Built on first read too (inspect.signature, help(), IDEs): binding stays a few closures."""
+        if self._signature is None:
+            signature = _signature(self.operation, self._positional)
+            self._signature = signature if self._returns is None else signature.replace(return_annotation=self._returns)
+        return self._signature
 
     @property  # type: ignore[misc]
     def __doc__(self) -> str:  # type: ignore[override]
