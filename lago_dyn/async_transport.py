@@ -38,6 +38,7 @@ from .wire import (
     WireRequest,
     WireResponse,
     describe_target,
+    exception_chain,
     next_step,
 )
 
@@ -219,11 +220,7 @@ def _request_timeout(timeout: float | tuple[float, float]) -> httpx2.Timeout:
 
 def _connection_problem(exc: Exception) -> str:
     """What went wrong, in plain words, from the exception's type and its chain (never its text)."""
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and len(chain) < 10:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
+    chain = exception_chain(exc)
     names = {type(item).__name__ for item in chain}
     if any(isinstance(item, ssl.SSLError) for item in chain):
         return "TLS handshake failed (certificate or protocol)"

@@ -23,9 +23,9 @@ from .events import EVENT_OPERATIONS, SendReport, send_events
 from .lago import FULL_SPEC_HINT, LAGO, default_spec_path
 from .loader import DEFAULT_LOAD_TIMEOUT, SpecSource, load_document
 from .rate_limits import RateLimit, RateLimitCallback
-from .suggest import did_you_mean
 from .profile import Profile
 from .spec import Operation, Spec
+from .suggest import did_you_mean
 from .transport import DEFAULT_POOL_MAXSIZE, RequestsTransport, Transport
 from .webhooks import WebhookGroup
 from .wire import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RetryPolicy, WireRequest, WireResponse

@@ -33,6 +33,7 @@ from .wire import (
     WireRequest,
     WireResponse,
     describe_target,
+    exception_chain,
     next_step,
 )
 
@@ -225,15 +226,7 @@ def _broken_stream(request: WireRequest, exc: Exception) -> TransportError:
 
 def _connection_problem(exc: requests.RequestException) -> str:
     """What went wrong, in plain words, from the exception's type and its chain (never its text)."""
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and len(chain) < 10:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-        if current is None and chain[-1].args and isinstance(chain[-1].args[0], BaseException):
-            current = chain[-1].args[0]
-        if current is None and hasattr(chain[-1], "reason") and isinstance(getattr(chain[-1], "reason"), BaseException):
-            current = getattr(chain[-1], "reason")
+    chain = exception_chain(exc)
     names = {type(item).__name__ for item in chain}
     if isinstance(exc, requests.exceptions.SSLError) or any("SSL" in name for name in names):
         return "TLS handshake failed (certificate or protocol)"

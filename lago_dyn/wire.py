@@ -288,3 +288,21 @@ class BodyBuffer:
         if self.total > self.limit:
             raise ResponseTooLargeError(f"{where}: response is over the {self.limit:,}-byte limit")
         return b"".join(self.chunks)
+
+
+def exception_chain(exc: BaseException, limit: int = 10) -> list[BaseException]:
+    """An exception and what caused it (`__cause__`/`__context__`, and the wrapped exception that urllib3
+    keeps in `args[0]` or `.reason`): both transports read the failure's kind from the types here, never
+    from the text, which can hold a URL or a header."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < limit:
+        chain.append(current)
+        following = current.__cause__ or current.__context__
+        if following is None:
+            for wrapped in (current.args[0] if current.args else None, getattr(current, "reason", None)):
+                if isinstance(wrapped, BaseException):
+                    following = wrapped
+                    break
+        current = following if following not in chain else None
+    return chain
