@@ -5,7 +5,9 @@
     customer = client.customers.create_customer({"customer": {"external_id": "c-1"}})
 """
 
-from .async_client import AsyncClient
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .auth import OAuth2ClientCredentials
 from .client import Client, load_spec
 from .errors import (
@@ -36,9 +38,7 @@ from .errors import (
     WebhookSignatureError,
     WebhookValidationError,
 )
-from .events import BatchFailure, SendReport, send_events
 from .rate_limits import RateLimit
-from .signatures import verify_signature
 from .models import ApiObject, ApiResponse
 from .lago import default_spec_path
 from .pipeline import UnknownFieldsWarning
@@ -47,6 +47,29 @@ from .spec import Spec
 from .wire import RetryPolicy, WireRequest, WireResponse
 
 __version__ = "0.1.0"
+
+
+#: Imported on first mention (PEP 562), so that `import lago_dyn` loads only what a call needs: the async
+#: facade alone would bring asyncio and httpx2 (about 60 ms).
+_LAZY = {"AsyncClient": "async_client", "BatchFailure": "events", "SendReport": "events", "send_events": "events",
+         "verify_signature": "signatures"}
+
+if TYPE_CHECKING:
+    from .async_client import AsyncClient
+    from .events import BatchFailure, SendReport, send_events
+    from .signatures import verify_signature
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lago_dyn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 __all__ = [
     "ApiError", "ApiObject", "ApiResponse", "AsyncClient", "AuthenticationError", "BadRequestError", "Client",

@@ -12,17 +12,19 @@ before anything is sent, unless the operation allows anonymous access (an empty 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence, Union
 from urllib.parse import quote
 
 from .errors import AuthenticationError, MissingCredentialsError
 from .wire import WireRequest, WireResponse
+
+if TYPE_CHECKING:
+    import asyncio
 
 #: A token: the string itself, or a callable returning it (called on every request: it may refresh).
 Token = Union[str, Callable[[], str]]
@@ -215,6 +217,8 @@ class OAuth2ClientCredentials:
         fetch instead of each sending their own."""
         if not self.needs_token():
             return
+        import asyncio  # here: a synchronous program never imports asyncio
+
         loop = asyncio.get_running_loop()
         lock = self._async_locks.get(loop)
         if lock is None:

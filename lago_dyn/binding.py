@@ -13,7 +13,7 @@ import sys
 import typing
 from typing import Any, Awaitable, Callable, Iterable, Optional
 
-from . import describe, naming
+from . import naming
 from .suggest import did_you_mean
 from .errors import OperationNotFoundError, api_error_class
 from .models import ApiResponse
@@ -68,6 +68,19 @@ def make_async_function(operation: Operation, invoke: AsyncInvoke, spec: Spec | 
 
 
 def _binder(operation: Operation) -> Callable[[tuple, dict], tuple[dict, dict]]:
+    """The operation's argument binder, made on its first call: binding a client reads no operation's
+    parameters (see `spec.Operation`)."""
+    made: list[Callable[[tuple, dict], tuple[dict, dict]]] = []
+
+    def bind(args: tuple, kwargs: dict) -> tuple[dict, dict]:
+        if not made:
+            made.append(_make_binder(operation))
+        return made[0](args, kwargs)
+
+    return bind
+
+
+def _make_binder(operation: Operation) -> Callable[[tuple, dict], tuple[dict, dict]]:
     """Arguments as Python binds them to the operation's signature (by Python name), and the call options;
     a TypeError worded as Python's own for a wrong call."""
     positional = positional_arguments(operation)
@@ -97,9 +110,8 @@ def _binder(operation: Operation) -> Callable[[tuple, dict], tuple[dict, dict]]:
 
 def _pair(kind: type[OperationFunction], operation: Operation, spec: Spec | None, call: Callable[..., Any],
           with_http_info: Callable[..., Any]) -> Any:
-    positional = positional_arguments(operation)
-    function = kind(operation.name, call, operation, positional, spec)
-    function.with_http_info = kind(operation.name + "_with_http_info", with_http_info, operation, positional, spec,
+    function = kind(operation.name, call, operation, spec)
+    function.with_http_info = kind(operation.name + "_with_http_info", with_http_info, operation, spec,
                                    returns=ApiResponse)
     return function
 
@@ -110,15 +122,14 @@ class OperationFunction:
     # large spec must stay cheap, and few of them are ever shown by help(). (No class docstring: the
     # `__doc__` property below is each instance's.)
 
-    def __init__(self, name: str, run: Callable[..., Any], operation: Operation, positional: list[str],
-                 spec: Spec | None, returns: Any = None):
+    def __init__(self, name: str, run: Callable[..., Any], operation: Operation, spec: Spec | None,
+                 returns: Any = None):
         self.__name__ = self.__qualname__ = name
         self.operation = operation
         self._returns = returns
         self._signature: inspect.Signature | None = None
         self.with_http_info: OperationFunction | None = None
         self._run = run
-        self._positional = positional
         self._spec = spec
         self._doc: str | None = None
 
@@ -134,14 +145,14 @@ class OperationFunction:
     def __signature__(self) -> inspect.Signature:
         """Built on first read too (inspect.signature, help(), IDEs): binding stays a few closures."""
         if self._signature is None:
-            signature = _signature(self.operation, self._positional)
+            signature = _signature(self.operation, positional_arguments(self.operation))
             self._signature = signature if self._returns is None else signature.replace(return_annotation=self._returns)
         return self._signature
 
     @property  # type: ignore[misc]
     def __doc__(self) -> str:  # type: ignore[override]
         if self._doc is None:
-            self._doc = docstring(self.operation, self._positional, self._spec)
+            self._doc = docstring(self.operation, positional_arguments(self.operation), self._spec)
         return self._doc
 
     def __repr__(self) -> str:
@@ -213,6 +224,8 @@ def _signature(operation: Operation, positional: list[str]) -> inspect.Signature
 
 
 def _parameter_line(parameter: Parameter) -> str:
+    from . import describe  # docstrings are rendered on first read: their modules load then too
+
     need = "required" if parameter.required else "optional"
     where = f"{parameter.location} {parameter.name!r}" if parameter.name != parameter.python_name else parameter.location
     text = f"    {parameter.python_name} ({describe.describe_schema(parameter.schema)}, {need}, {where})"
@@ -245,6 +258,8 @@ def docstring(operation: Operation, positional: list[str], spec: Spec | None = N
             lines.append(f"    {body.python_name} ({name}, {body.media_type}, {need}){description}")
         lines.append("")
     if spec is not None:
+        from . import describe
+
         for payload in (describe.body(spec, operation), describe.answer(spec, operation)):
             if payload is not None:
                 lines += describe.render(payload) + [""]

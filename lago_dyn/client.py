@@ -6,12 +6,13 @@ send -> `pipeline.handle`. Everything that is not sending lives in the pure step
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
 import weakref
 from dataclasses import replace
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import requests
@@ -19,16 +20,18 @@ import requests
 from . import binding, pipeline
 from .auth import Credential, Credentials
 from .errors import ConfigurationError, OperationNotFoundError
-from .events import EVENT_OPERATIONS, SendReport, send_events
 from .lago import FULL_SPEC_HINT, LAGO, default_spec_path
-from .loader import DEFAULT_LOAD_TIMEOUT, SpecSource, load_document
+from .loader import DEFAULT_LOAD_TIMEOUT, SpecSource, collector_paused, load_document
 from .rate_limits import RateLimit, RateLimitCallback
 from .profile import Profile
 from .spec import Operation, Spec
 from .suggest import did_you_mean
 from .transport import DEFAULT_POOL_MAXSIZE, RequestsTransport, Transport
-from .webhooks import WebhookGroup
 from .wire import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RetryPolicy, WireRequest, WireResponse
+
+if TYPE_CHECKING:
+    from .events import SendReport
+    from .webhooks import WebhookGroup
 
 log = logging.getLogger("lago_dyn")
 
@@ -56,11 +59,12 @@ def load_spec(
 
     The same content (with the same overlays, place and options) loaded again in this process gives the
     same `Spec`, its compiled validators included; `cache_dir=False` gives a fresh one."""
-    loaded = load_document(source if source is not None else default_spec_path(), cache_dir=cache_dir,
-                           timeout=timeout, allow_remote_refs=allow_remote_refs, ref_root=ref_root,
-                           base_uri=base_uri, session=session, verify=verify, overlays=overlays)
-    if loaded.spec is None:
-        loaded.spec = Spec(loaded)
+    with collector_paused():
+        loaded = load_document(source if source is not None else default_spec_path(), cache_dir=cache_dir,
+                               timeout=timeout, allow_remote_refs=allow_remote_refs, ref_root=ref_root,
+                               base_uri=base_uri, session=session, verify=verify, overlays=overlays)
+        if loaded.spec is None:
+            loaded.spec = Spec(loaded)
     return loaded.spec
 
 
@@ -215,6 +219,8 @@ class BaseClient:
         self._calls.on_rate_limit = on_rate_limit
         if events_base_url is not None:
             ingest = _checked_base_url(events_base_url)
+            from .events import EVENT_OPERATIONS
+
             self._calls.hosts = {name: ingest for name in EVENT_OPERATIONS if name in self.spec.operations}
         self._watch_lifetime()
         self.operations: dict[str, Callable[..., Any]] = {
@@ -222,7 +228,6 @@ class BaseClient:
             for name, operation in self.spec.operations.items()
         }
         self._groups = binding.tag_groups(self.spec, self.operations)
-        self.webhooks = WebhookGroup(self.spec, self._groups.get("webhooks"))
 
     # -- namespace -------------------------------------------------------------------------------------
 
@@ -292,6 +297,13 @@ class BaseClient:
     def on_event(self, callback: Callable[[dict[str, Any]], None] | None) -> None:
         self._calls.on_event = callback
 
+    @functools.cached_property
+    def webhooks(self) -> WebhookGroup:
+        """The spec's webhooks: `client.webhooks.verify(payload, headers)`, or one checked by name."""
+        from .webhooks import WebhookGroup
+
+        return WebhookGroup(self.spec, self._groups.get("webhooks"))
+
     @property
     def tags(self) -> dict[str, binding.OperationGroup]:
         return dict(self._groups)
@@ -345,6 +357,8 @@ class Client(BaseClient):
         """Send any number of usage events with `create_batch_events`, `batch_size` at a time: each event
         without a `transaction_id` gets a unique one, a failed batch is resent, progress goes to
         `on_event`; see `lago_dyn.events.send_events`."""
+        from .events import send_events
+
         return send_events(self, events, batch_size=batch_size, retries=retries, backoff=backoff)
 
     def send(self, operation: str, arguments: Mapping[str, Any], options: Mapping[str, Any] | None = None

@@ -7,6 +7,7 @@ Operation names follow openapi-generator's Python client, so that code written a
 
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 
@@ -24,6 +25,7 @@ def snake_case(name: str) -> str:
     return _UNDERSCORES.sub("_", words).lower()
 
 
+@functools.lru_cache(maxsize=8192)  # the same tags and parameter names recur across a spec's operations
 def python_identifier(name: str, *, fallback: str = "value") -> str:
     """A safe public attribute or argument name: snake_cased, no leading underscore (so `__init__` or
     `__class__` in a spec can never reach Python's machinery), not a keyword, not starting with a digit."""

@@ -13,7 +13,7 @@ import threading
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Iterator
-from urllib.parse import quote, unquote, urldefrag, urljoin
+from urllib.parse import quote, unquote, urljoin
 
 from . import dialects, naming
 from .errors import SpecError
@@ -33,8 +33,10 @@ _POINTER_SAFE = "/~!$&'()*+,;=:@-._"
 _PLAIN_TOKEN = re.compile(r"[A-Za-z0-9_.\-]*")
 
 
+@functools.lru_cache(maxsize=4096)
 def _escape(token: str) -> str:
-    """One JSON-pointer token, escaped for a URI fragment (most tokens need nothing: a fast path)."""
+    """One JSON-pointer token, escaped for a URI fragment. Cached: a spec repeats the same few hundred
+    tokens (`parameters`, `0`, `content`, `application/json`, ...) tens of thousands of times."""
     token = str(token)
     if _PLAIN_TOKEN.fullmatch(token):
         return token
@@ -48,7 +50,9 @@ def pointer_uri(document_uri: str, *tokens: str) -> str:
 
 def child_uri(uri: str, *tokens: str) -> str:
     """The URI of a node below the node at `uri` (which always has a fragment here)."""
-    return uri + "".join("/" + _escape(token) for token in tokens)
+    if len(tokens) == 1:
+        return uri + "/" + _escape(tokens[0])
+    return uri + "".join(["/" + _escape(token) for token in tokens])
 
 
 @dataclass(frozen=True)
@@ -102,9 +106,14 @@ class Response:
     item_schemas: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(eq=False)
 class Operation:
-    """One operation (or webhook) of the spec, with Python names for it and its arguments."""
+    """One operation (or webhook) of the spec, with Python names for it and its arguments.
+
+    What names and groups the operation (name, method, path, tags, texts) is read with the spec; its
+    parameters, body and responses on first use. Reading all 1,223 operations of a large spec up front
+    would cost more than loading it, and most programs call a handful. A malformed parameter therefore
+    raises SpecError when its operation is first used (`Spec.check()` reads every operation now)."""
 
     name: str
     operation_id: str | None
@@ -114,11 +123,26 @@ class Operation:
     summary: str
     description: str
     deprecated: bool
-    parameters: tuple[Parameter, ...]
-    body: Body | None
-    responses: dict[str, Response]
     security: list[dict[str, list[str]]] | None
     is_webhook: bool = False
+    #: Where the rest is read from, on first use.
+    declaration: "Declaration | None" = field(default=None, repr=False)
+
+    @functools.cached_property
+    def parameters(self) -> tuple[Parameter, ...]:
+        return self._arguments[0]
+
+    @functools.cached_property
+    def body(self) -> Body | None:
+        return self._arguments[1]
+
+    @functools.cached_property
+    def _arguments(self) -> tuple[tuple[Parameter, ...], Body | None]:
+        return self.declaration.arguments(self) if self.declaration is not None else ((), None)
+
+    @functools.cached_property
+    def responses(self) -> dict[str, Response]:
+        return self.declaration.responses() if self.declaration is not None else {}
 
     @property
     def label(self) -> str:
@@ -146,6 +170,37 @@ class Operation:
             or self.responses.get(f"{str(status)[0]}XX")
             or self.responses.get("default")
         )
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """An Operation Object where it stands in the spec, with its Path Item's shared parameters."""
+
+    spec: "Spec"
+    raw: dict[str, Any]
+    uri: str
+    shared: list[Any]
+    item_uri: str
+
+    def arguments(self, operation: Operation) -> tuple[tuple[Parameter, ...], Body | None]:
+        """Parameters (operation-level ones win over the Path Item's) in call order, and the body."""
+        spec, name = self.spec, operation.name
+        parameters: dict[tuple[str, str], Parameter] = {}
+        for list_uri, declared in ((child_uri(self.item_uri, "parameters"), self.shared),
+                                   (child_uri(self.uri, "parameters"), self.raw.get("parameters") or [])):
+            for index, item in enumerate(declared):
+                parameter = spec._read_parameter(item, child_uri(list_uri, str(index)), name)
+                parameters[(parameter.location, parameter.name)] = parameter
+        ordered = _order_path_parameters(list(parameters.values()), operation.path)
+        body = spec._read_body(self.raw.get("requestBody"), child_uri(self.uri, "requestBody"), name)
+        ordered, body = _unique_python_names(ordered, body)
+        return tuple(ordered), body
+
+    def responses(self) -> dict[str, Response]:
+        return {
+            str(status): self.spec._read_response(str(status), item, child_uri(self.uri, "responses", str(status)))
+            for status, item in (self.raw.get("responses") or {}).items()
+        }
 
 
 @dataclass(frozen=True)
@@ -264,13 +319,14 @@ class Spec:
         yield from self.loaded.externals.items()
 
     def node_at(self, uri: str) -> Any:
-        document_uri, fragment = urldefrag(uri)
+        document_uri, _, fragment = uri.partition("#")
         document = self.root if document_uri in ("", self.base_uri) else self.loaded.externals.get(document_uri)
         if document is None:
             raise SpecError(f"$ref to {uri!r}: no such document was loaded")
         node: Any = document
-        for token in unquote(fragment).split("/")[1:]:
-            token = token.replace("~1", "/").replace("~0", "~")
+        for token in (unquote(fragment) if "%" in fragment else fragment).split("/")[1:]:
+            if "~" in token:
+                token = token.replace("~1", "/").replace("~0", "~")
             try:
                 node = node[int(token)] if isinstance(node, list) else node[token]
             except (KeyError, IndexError, ValueError, TypeError):
@@ -281,7 +337,9 @@ class Spec:
         """Follow `$ref`s from a node until a node without one; returns it and its URI."""
         seen = set()
         while isinstance(node, dict) and isinstance(node.get("$ref"), str):
-            uri = urljoin(uri, node["$ref"])
+            ref = node["$ref"]
+            # A local reference ("#/components/..."), nearly every one, needs no URI parsing.
+            uri = uri.partition("#")[0] + ref if ref[:1] == "#" else urljoin(uri, ref)
             if "#" not in uri:
                 uri += "#"
             if uri in seen:
@@ -318,6 +376,7 @@ class Spec:
     # -- operations ------------------------------------------------------------------------------------
 
     def _read_operations(self) -> Iterator[Operation]:
+        """Every operation's names and texts: the cheap part, enough to bind, group and list them."""
         for section, is_webhook in (("paths", False), ("webhooks", True)):
             items = self.root.get(section) or {}
             if not isinstance(items, dict):
@@ -329,35 +388,22 @@ class Spec:
                     raise SpecError(f"{section}.{key} must be a mapping")
                 shared = path_item.get("parameters") or []
                 for method, raw, uri in _operations_of(path_item, item_uri):
-                    yield self._read_operation(str(key), method, raw, uri, shared, child_uri(item_uri, "parameters"),
-                                               is_webhook)
+                    operation_id = raw.get("operationId")
+                    yield Operation(
+                        name=naming.operation_name(operation_id if isinstance(operation_id, str) else None,
+                                                   method, str(key)),
+                        operation_id=operation_id, method=method, path=str(key),
+                        tags=tuple(str(tag) for tag in raw.get("tags") or ()),
+                        summary=str(raw.get("summary") or ""), description=str(raw.get("description") or ""),
+                        deprecated=bool(raw.get("deprecated")), security=raw.get("security", self.root.get("security")),
+                        is_webhook=is_webhook, declaration=Declaration(self, raw, uri, shared, item_uri),
+                    )
 
-    def _read_operation(
-        self, path: str, method: str, raw: dict[str, Any], uri: str,
-        shared: list[Any], shared_uri: str, is_webhook: bool,
-    ) -> Operation:
-        operation_id = raw.get("operationId")
-        name = naming.operation_name(operation_id if isinstance(operation_id, str) else None, method, path)
-        parameters: dict[tuple[str, str], Parameter] = {}
-        for list_uri, declared in ((shared_uri, shared), (child_uri(uri, "parameters"), raw.get("parameters") or [])):
-            for index, item in enumerate(declared):
-                parameter = self._read_parameter(item, child_uri(list_uri, str(index)), name)
-                parameters[(parameter.location, parameter.name)] = parameter  # operation-level wins
-        ordered = _order_path_parameters(list(parameters.values()), path)
-        body = self._read_body(raw.get("requestBody"), child_uri(uri, "requestBody"), name)
-        ordered, body = _unique_python_names(ordered, body)
-        responses = {
-            str(status): self._read_response(str(status), item, child_uri(uri, "responses", str(status)))
-            for status, item in (raw.get("responses") or {}).items()
-        }
-        security = raw.get("security", self.root.get("security"))
-        tags = tuple(str(tag) for tag in raw.get("tags") or ())
-        return Operation(
-            name=name, operation_id=operation_id, method=method, path=path, tags=tags,
-            summary=str(raw.get("summary") or ""), description=str(raw.get("description") or ""),
-            deprecated=bool(raw.get("deprecated")), parameters=tuple(ordered), body=body,
-            responses=responses, security=security, is_webhook=is_webhook,
-        )
+    def check(self) -> None:
+        """Read every operation now (they are read on first use otherwise): a SpecError for the first
+        malformed one. For a CI step that vets a new spec release before it reaches users."""
+        for operation in (*self.operations.values(), *self.webhooks.values()):
+            operation.parameters, operation.responses  # noqa: B018 (read for their errors)
 
     def _read_parameter(self, item: Any, uri: str, operation: str) -> Parameter:
         raw, uri = self.resolve(item, uri)

@@ -6,7 +6,6 @@ which catches typos and transpositions: `nmae` -> `name`, `eur` -> `EUR`).
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Iterable
 
 
@@ -15,6 +14,8 @@ def closest(name: str, candidates: Iterable[Any], n: int = 1) -> list[str]:
     by_folded: dict[str, str] = {}
     for candidate in candidates:
         by_folded.setdefault(str(candidate).casefold(), str(candidate))
+    import difflib  # only when a name is wrong
+
     matches = difflib.get_close_matches(str(name).casefold(), list(by_folded), n=n, cutoff=0.6)
     return [by_folded[match] for match in matches]
 

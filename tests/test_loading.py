@@ -171,6 +171,25 @@ def test_two_operations_with_the_same_name_are_an_error_naming_both():
     assert "GET /things/{id} (getThing)" in str(caught.value) and "post /other (get_thing)" in str(caught.value).lower()
 
 
+def test_a_malformed_operation_fails_where_it_is_used_and_spares_the_others():
+    spec = minimal_spec({"type": "object"})
+    spec["paths"]["/broken"] = {"get": {"operationId": "getBroken", "parameters": [{"in": "query"}],
+                                        "responses": {"200": {"description": "ok"}}}}
+    sent = []
+    client = lago_dyn.Client(spec, base_url="http://127.0.0.1:9",
+                             transport=type("T", (), {"send": lambda self, request: sent.append(request) or
+                                                      lago_dyn.WireResponse(200, {"Content-Type": "application/json"}, b"{}"),
+                                                      "close": lambda self: None})())
+    assert "get_broken" in dir(client)
+    client.get_thing("1")
+    assert len(sent) == 1
+    for use in (lambda: client.get_broken(), lambda: inspect.signature(client.get_broken), client.spec.check):
+        with pytest.raises(lago_dyn.SpecError, match=r"get_broken: parameter at .*~1broken/get/parameters/0 needs a "
+                                                     r"'name' and an 'in'"):
+            use()
+    assert len(sent) == 1
+
+
 def test_missing_operation_id_gets_a_name_from_method_and_path():
     spec = minimal_spec({"type": "object"})
     del spec["paths"]["/things/{id}"]["get"]["operationId"]
