@@ -11,7 +11,7 @@ an already loaded `Spec` (`load_spec`), or `await AsyncClient.create(...)`, whic
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Iterator, Mapping
+from typing import Any, AsyncIterator, Callable, Iterator, Mapping
 
 from . import binding, pipeline
 from .client import BaseClient, Calls
@@ -54,13 +54,14 @@ class AsyncClient(BaseClient):
         parse, a URL to fetch) does not stall the event loop."""
         return await asyncio.to_thread(cls, spec, **options)
 
-    def _open_transport(self, session: Any, **options: Any) -> Any:
+    def _transport_opener(self, session: Any, **options: Any) -> Callable[[], Any]:
         try:
             from .async_transport import Httpx2Transport  # httpx2 is only needed by async users
         except ImportError:
             raise ConfigurationError("AsyncClient sends with httpx2, which is not installed (it needs "
                                      "Python 3.11+): pip install 'httpx2>=2.16.2,<2.17'") from None
-        return Httpx2Transport(session, **options)
+        transport = Httpx2Transport(session, **options)  # now: it checks `session`, and opening is cheap
+        return lambda: transport
 
     def paginate(self, operation: str, /, *args: Any, progress: bool = False, **kwargs: Any) -> AsyncIterator[Any]:
         """Every item of a list endpoint, page after page, fetched lazily:

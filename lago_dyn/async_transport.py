@@ -28,9 +28,10 @@ from requests.structures import CaseInsensitiveDict
 
 from .errors import ConfigurationError, RequestTimeoutError, TransportError
 from .streams import AsyncOpenStream
-from .transport import DEFAULT_POOL_MAXSIZE, default_deadline
+from .transport import default_deadline
 from .wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_POOL_MAXSIZE,
     DEFAULT_TIMEOUT,
     Attempts,
     BodyBuffer,

@@ -9,13 +9,13 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
+import threading
 import time
 import weakref
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
-
-import requests
 
 from . import binding, pipeline
 from .auth import Credential, Credentials
@@ -26,11 +26,13 @@ from .rate_limits import RateLimit, RateLimitCallback
 from .profile import Profile
 from .spec import Operation, Spec
 from .suggest import did_you_mean
-from .transport import DEFAULT_POOL_MAXSIZE, RequestsTransport, Transport
-from .wire import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RetryPolicy, WireRequest, WireResponse
+from .wire import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_POOL_MAXSIZE, DEFAULT_TIMEOUT, RetryPolicy, WireRequest, WireResponse
 
 if TYPE_CHECKING:
+    import requests
+
     from .events import SendReport
+    from .transport import Transport
     from .webhooks import WebhookGroup
 
 log = logging.getLogger("lago_dyn")
@@ -74,14 +76,31 @@ class Calls:
     dropped (closing its connections through the client's finalizer). Everything but the sending itself
     (`start`, `finish`) is shared with the async facade's subclass."""
 
-    def __init__(self, settings: pipeline.Settings, transport: Any,
+    def __init__(self, settings: pipeline.Settings, transport: Any, open_transport: Callable[[], Any],
                  on_event: Callable[[dict[str, Any]], None] | None):
         self.settings = settings
-        self.transport = transport
+        #: The transport given, or the client's own, opened at first use (`open_transport`): making the
+        #: default one imports requests, a third of what `import lago_dyn` + `Client()` would otherwise cost.
+        self._transport = transport
+        self._open_transport = open_transport
+        self._opening = threading.Lock()
         self.on_event = on_event
         self.on_rate_limit: RateLimitCallback | None = None
         #: operation name -> the base URL it is sent to instead of the client's (Lago's ingestion host).
         self.hosts: dict[str, str] = {}
+
+    @property
+    def transport(self) -> Any:
+        if self._transport is None:
+            with self._opening:
+                if self._transport is None:
+                    self._transport = self._open_transport()
+        return self._transport
+
+    def close_transport(self) -> None:
+        """Close the transport if it was ever opened: closing must not open one."""
+        if self._transport is not None:
+            self._transport.close()
 
     def invoke(self, operation: Operation, arguments: dict, options: dict) -> Any:
         # OpenAPI 3.2 `itemSchema` answers are read item by item as they arrive.
@@ -196,7 +215,7 @@ class BaseClient:
         modes = pipeline.response_modes(response_validation)
         self.spec = spec if isinstance(spec, Spec) else load_spec(
             spec, cache_dir=cache_dir, allow_remote_refs=allow_remote_refs, ref_root=ref_root,
-            session=session if isinstance(session, requests.Session) else None, verify=verify, overlays=overlays)
+            session=session if _is_requests_session(session) else None, verify=verify, overlays=overlays)
         self.base_url = _checked_base_url(base_url or _first_server(self.spec))
         self.profile = profile
         if api_key is None and profile.api_key_env:
@@ -212,7 +231,7 @@ class BaseClient:
             response_validation=modes, request_formats=check_formats != "none",
             response_formats=check_formats == "both", typed_results=typed_results, unknown_fields=unknown_fields,
         )
-        self._calls = self._calls_type(settings, transport or self._open_transport(
+        self._calls = self._calls_type(settings, transport, self._transport_opener(
             session, timeout=timeout, deadline=deadline, retry=retry, verify=verify,
             max_response_bytes=max_response_bytes, pool_maxsize=pool_maxsize,
         ), on_event)
@@ -312,7 +331,8 @@ class BaseClient:
         return (f"<lago_dyn.{type(self).__name__} {self.spec.title!r} {self.spec.root.get('info', {}).get('version', '')} "
                 f"at {self.base_url}: {len(self.operations)} operations>")
 
-    def _open_transport(self, session: Any, **options: Any) -> Any:
+    def _transport_opener(self, session: Any, **options: Any) -> Callable[[], Any]:
+        """What opens this facade's own transport, at its first use."""
         raise NotImplementedError
 
     def _watch_lifetime(self) -> None:
@@ -324,14 +344,14 @@ class Client(BaseClient):
     _calls_type = Calls
     _make_function = staticmethod(binding.make_function)
 
-    def _open_transport(self, session: requests.Session | None, **options: Any) -> Transport:
-        return RequestsTransport(session, **options)
+    def _transport_opener(self, session: requests.Session | None, **options: Any) -> Callable[[], Transport]:
+        return functools.partial(_requests_transport, session, **options)
 
     def _watch_lifetime(self) -> None:
         # Closed when the client is collected too. Not a cycle's member (the operations reach `_calls`, not
         # the client), a dropped client goes at once; an operation kept beyond it still works, on new
         # connections (a closed requests session reconnects).
-        self._finalizer = weakref.finalize(self, self._calls.transport.close)
+        self._finalizer = weakref.finalize(self, self._calls.close_transport)
 
     def paginate(self, operation: str, /, *args: Any, progress: bool = False, **kwargs: Any) -> Iterator[Any]:
         """Every item of a list endpoint, page after page, fetched lazily:
@@ -378,6 +398,18 @@ class Client(BaseClient):
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
+
+
+def _requests_transport(session: requests.Session | None, **options: Any) -> Transport:
+    from .transport import RequestsTransport  # imports requests: at the first send, not at `import lago_dyn`
+
+    return RequestsTransport(session, **options)
+
+
+def _is_requests_session(session: Any) -> bool:
+    # Without requests imported, nothing can be a requests.Session: no need to import it to ask.
+    requests = sys.modules.get("requests")
+    return requests is not None and isinstance(session, requests.Session)
 
 
 def _first_server(spec: Spec) -> str:

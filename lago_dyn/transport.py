@@ -26,6 +26,7 @@ from .errors import RequestTimeoutError, TransportError
 from .streams import OpenStream
 from .wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_POOL_MAXSIZE,
     DEFAULT_TIMEOUT,
     Attempts,
     BodyBuffer,
@@ -38,8 +39,6 @@ from .wire import (
 )
 
 log = logging.getLogger("lago_dyn")
-
-DEFAULT_POOL_MAXSIZE = 10
 
 
 def default_deadline(timeout: float | tuple[float, float]) -> float:

@@ -20,6 +20,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 DEFAULT_TIMEOUT = (5.0, 30.0)
 #: A response body larger than this is refused instead of read into memory (bytes).
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+#: Connections kept open per host, by each transport.
+DEFAULT_POOL_MAXSIZE = 10
 #: How many redirects one call follows before it gives up.
 MAX_REDIRECTS = 10
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE", "QUERY"})

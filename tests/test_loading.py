@@ -243,3 +243,22 @@ def test_nullable_left_in_a_31_spec_is_honoured_without_touching_the_callers_dic
     validators = lago_dyn.Client(loaded, base_url="http://127.0.0.1:9").spec.validators
     uri = loaded.operations["get_thing"].responses["200"].content["application/json"]
     assert validators.violations(uri, {"name": None}, "body", "read") == []
+
+
+def test_a_client_loads_only_what_its_first_call_needs(tmp_path):
+    """`import lago_dyn` and `Client()` leave asyncio, the HTTP library and the docstring, overlay and
+    events modules unimported until something uses them (startup time of CLIs, web apps, workers)."""
+    import subprocess
+    import sys
+
+    script = ("import sys, lago_dyn\n"
+              "c = lago_dyn.Client(sys.argv[1], base_url='http://127.0.0.1:9', api_key='k')\n"
+              "print(sorted(m for m in ('asyncio', 'requests', 'httpx2', 'lago_dyn.describe', 'lago_dyn.overlay',"
+              " 'lago_dyn.events', 'lago_dyn.webhooks') if m in sys.modules))\n"
+              "c.transport; c.get_thing.__doc__\n"
+              "print(sorted(m for m in ('requests', 'lago_dyn.describe') if m in sys.modules))\n")
+    (tmp_path / "spec.json").write_text(json.dumps(minimal_spec({"type": "object"})))
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "spec.json")], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[]", "['lago_dyn.describe', 'requests']"]
