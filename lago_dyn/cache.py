@@ -22,7 +22,6 @@ import logging
 import os
 import re
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -209,6 +208,8 @@ def _store(entry: Path, stamp: dict[str, str], document: Any) -> None:
             return
         # Written beside the entry (mkstemp makes it 0600) and renamed over it, so a reader never sees
         # half a file, and a symlink or a foreign file under the entry's name is replaced, not followed.
+        import tempfile  # only to write an entry (it imports shutil and the compression modules)
+
         fd, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -21,7 +21,7 @@ from . import binding, pipeline
 from .auth import Credential, Credentials
 from .errors import ConfigurationError, OperationNotFoundError
 from .lago import FULL_SPEC_HINT, LAGO, default_spec_path
-from .loader import DEFAULT_LOAD_TIMEOUT, SpecSource, collector_paused, load_document
+from .loader import DEFAULT_LOAD_TIMEOUT, SpecSource, load_document
 from .rate_limits import RateLimit, RateLimitCallback
 from .profile import Profile
 from .spec import Operation, Spec
@@ -61,12 +61,11 @@ def load_spec(
 
     The same content (with the same overlays, place and options) loaded again in this process gives the
     same `Spec`, its compiled validators included; `cache_dir=False` gives a fresh one."""
-    with collector_paused():
-        loaded = load_document(source if source is not None else default_spec_path(), cache_dir=cache_dir,
-                               timeout=timeout, allow_remote_refs=allow_remote_refs, ref_root=ref_root,
-                               base_uri=base_uri, session=session, verify=verify, overlays=overlays)
-        if loaded.spec is None:
-            loaded.spec = Spec(loaded)
+    loaded = load_document(source if source is not None else default_spec_path(), cache_dir=cache_dir,
+                           timeout=timeout, allow_remote_refs=allow_remote_refs, ref_root=ref_root,
+                           base_uri=base_uri, session=session, verify=verify, overlays=overlays)
+    if loaded.spec is None:
+        loaded.spec = Spec(loaded)
     return loaded.spec
 
 

@@ -178,9 +178,19 @@ class Declaration:
 
     spec: "Spec"
     raw: dict[str, Any]
-    uri: str
     shared: list[Any]
-    item_uri: str
+    #: The Path Item's URI, or the (section, key) it is made from when first needed.
+    item: str | tuple[str, str]
+    #: From the Path Item to the Operation Object: ("get",) or ("additionalOperations", "COPY").
+    steps: tuple[str, ...]
+
+    @functools.cached_property
+    def item_uri(self) -> str:
+        return self.item if isinstance(self.item, str) else pointer_uri(self.spec.base_uri, *self.item)
+
+    @functools.cached_property
+    def uri(self) -> str:
+        return child_uri(self.item_uri, *self.steps)
 
     def arguments(self, operation: Operation) -> tuple[tuple[Parameter, ...], Body | None]:
         """Parameters (operation-level ones win over the Path Item's) in call order, and the body."""
@@ -382,12 +392,14 @@ class Spec:
             if not isinstance(items, dict):
                 raise SpecError(f"{section!r} must be a mapping")
             for key, path_item in items.items():
-                item_uri = pointer_uri(self.base_uri, section, key)
-                path_item, item_uri = self.resolve(path_item, item_uri)
+                # The Path Item's URI is made only when needed (a `$ref` to follow now, or details to read).
+                item: str | tuple[str, str] = (section, str(key))
+                if isinstance(path_item, dict) and "$ref" in path_item:
+                    path_item, item = self.resolve(path_item, pointer_uri(self.base_uri, section, key))
                 if not isinstance(path_item, dict):
                     raise SpecError(f"{section}.{key} must be a mapping")
                 shared = path_item.get("parameters") or []
-                for method, raw, uri in _operations_of(path_item, item_uri):
+                for method, raw, steps in _operations_of(path_item):
                     operation_id = raw.get("operationId")
                     yield Operation(
                         name=naming.operation_name(operation_id if isinstance(operation_id, str) else None,
@@ -396,7 +408,7 @@ class Spec:
                         tags=tuple(str(tag) for tag in raw.get("tags") or ()),
                         summary=str(raw.get("summary") or ""), description=str(raw.get("description") or ""),
                         deprecated=bool(raw.get("deprecated")), security=raw.get("security", self.root.get("security")),
-                        is_webhook=is_webhook, declaration=Declaration(self, raw, uri, shared, item_uri),
+                        is_webhook=is_webhook, declaration=Declaration(self, raw, shared, item, steps),
                     )
 
     def check(self) -> None:
@@ -485,16 +497,17 @@ def _openapi_version(root: dict[str, Any], origin: str) -> str:
     return declared[:3]
 
 
-def _operations_of(path_item: dict[str, Any], item_uri: str) -> Iterator[tuple[str, dict[str, Any], str]]:
-    """(method as sent, Operation Object, its URI) for each operation of a Path Item: the fixed fields
-    (3.2 adds `query`), then 3.2's `additionalOperations`, whose keys are sent exactly as written."""
+def _operations_of(path_item: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], tuple[str, ...]]]:
+    """(method as sent, Operation Object, the steps to it from the Path Item) for each operation of a Path
+    Item: the fixed fields (3.2 adds `query`), then 3.2's `additionalOperations`, whose keys are sent
+    exactly as written."""
     for method in HTTP_METHODS:
         if isinstance(path_item.get(method), dict):
-            yield method.upper(), path_item[method], child_uri(item_uri, method)
+            yield method.upper(), path_item[method], (method,)
     additional = path_item.get("additionalOperations")
     for method, raw in (additional.items() if isinstance(additional, dict) else ()):
         if isinstance(raw, dict) and str(method).lower() not in HTTP_METHODS:
-            yield str(method), raw, child_uri(item_uri, "additionalOperations", str(method))
+            yield str(method), raw, ("additionalOperations", str(method))
 
 
 def _media(media_type: str) -> str:

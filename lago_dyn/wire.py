@@ -8,9 +8,7 @@ built from it, redacts them by construction.
 
 from __future__ import annotations
 
-import email.utils
 import math
-import random
 import time
 from dataclasses import dataclass, field, replace
 from typing import Mapping
@@ -112,6 +110,8 @@ class RetryPolicy:
         server_says = retry_after_seconds(retry_after, self.max_wait)
         if server_says is not None:
             return server_says
+        import random  # retries are rare: not at import time
+
         return random.uniform(0, min(self.backoff * (2**attempt), self.max_wait))
 
     def may_retry(self, attempt: int, elapsed: float, delay: float) -> bool:
@@ -130,6 +130,8 @@ def retry_after_seconds(value: str | None, ceiling: float = 3600.0) -> float | N
         seconds = float(value)
     except ValueError:
         try:
+            import email.utils  # an HTTP date is rare: Retry-After is nearly always seconds
+
             seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
         except (TypeError, ValueError, OverflowError, IndexError):
             return None
