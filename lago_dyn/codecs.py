@@ -16,6 +16,7 @@ import dataclasses
 import datetime as _dt
 import decimal
 import enum
+import functools
 import json
 import os
 import uuid
@@ -96,8 +97,22 @@ def json_default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+#: Plain JSON data (nearly every body) is encoded by this one encoder; anything it refuses takes the full path
+#: below, which converts what it can and words what it cannot. `json.dumps` with options makes an encoder a call.
+_PLAIN_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def to_json_text(value: Any, location: str = "body") -> tuple[str, list[type]]:
     """Compact JSON text for a value, and the types that had to be converted on the way (empty: none)."""
+    try:
+        text = _PLAIN_JSON.encode(value)
+        text.encode("utf-8")
+        return text, []
+    except (TypeError, ValueError, RecursionError):  # a value to convert, or one to refuse in our words
+        return _converted_json_text(value, location)
+
+
+def _converted_json_text(value: Any, location: str) -> tuple[str, list[type]]:
     converted: list[type] = []
 
     def default(item: Any) -> Any:
@@ -287,14 +302,37 @@ def _file_content(value: Any) -> bytes | None:
 def decode(content: bytes, content_type: str) -> Any:
     """An answer's body as Python data: JSON parsed (objects as ApiObject), text as str, else bytes.
     Raises ValueError for a JSON body that does not parse."""
-    if not content:
-        return None
+    return answer_decoder(content_type)(content)
+
+
+def answer_decoder(content_type: str) -> Callable[[bytes], Any]:
+    """How answers with this Content-Type are read (an empty body is None whatever the type): worked out
+    once per content type by a caller that sees the same one on every answer."""
     media_type = media_type_of(content_type)
-    if is_json(media_type) or (not media_type and content[:1] in (b"{", b"[")):
-        return parse_json(content)
+    if is_json(media_type):
+        return _json_answer
+    if not media_type:
+        return _sniffed_answer
     if media_type.startswith("text/"):
-        return content.decode(_charset(content_type), errors="replace")
-    return content
+        return functools.partial(_text_answer, charset=_charset(content_type))
+    return _bytes_answer
+
+
+def _json_answer(content: bytes) -> Any:
+    return parse_json(content) if content else None
+
+
+def _sniffed_answer(content: bytes) -> Any:
+    """No Content-Type: JSON when it looks like a JSON object or array, else the bytes."""
+    return parse_json(content) if content[:1] in (b"{", b"[") else _bytes_answer(content)
+
+
+def _text_answer(content: bytes, charset: str) -> str | None:
+    return content.decode(charset, errors="replace") if content else None
+
+
+def _bytes_answer(content: bytes) -> bytes | None:
+    return content or None
 
 
 def _charset(content_type: str) -> str:
