@@ -20,8 +20,7 @@ import functools
 import json
 import os
 import uuid
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 from urllib.parse import quote
 
 from . import params
@@ -41,8 +40,7 @@ class BodyError(Exception):
         self.violation = violation
 
 
-@dataclass(frozen=True)
-class Encoded:
+class Encoded(NamedTuple):  # made for every body: a tuple is the cheapest record
     content: bytes
     content_type: str
     #: The body as validation sees it: JSON data (files stand as empty strings: `format: binary`).
@@ -170,14 +168,31 @@ def to_json_data(value: Any, location: str = "body") -> Any:
 
 def encode(value: Any, media_type: str, encoding: Mapping[str, Any], property_types: PropertyTypes) -> Encoded:
     """The body for a declared media type. Raises BodyError for a value that type cannot carry."""
+    return encoder_for(media_type)(value, media_type, encoding, property_types)
+
+
+@functools.lru_cache(maxsize=256)
+def encoder_for(media_type: str) -> Callable[[Any, str, Mapping[str, Any], PropertyTypes], Encoded]:
+    """The codec for a media type, chosen once per type (a spec declares a handful)."""
     if is_json(media_type):
-        text, converted = to_json_text(value)
-        return Encoded(text.encode("utf-8"), media_type, json.loads(text) if converted else value,
-                       had_decimals=decimal.Decimal in converted)
+        return _encode_json
     if is_form(media_type):
-        return _encode_form(value, media_type, encoding)
+        return _encode_form
     if is_multipart(media_type):
-        return _encode_multipart(value, media_type, encoding, property_types)
+        return _encode_multipart
+    return _encode_as_given
+
+
+def _encode_json(value: Any, media_type: str, encoding: Mapping[str, Any], property_types: PropertyTypes) -> Encoded:
+    text, converted = to_json_text(value)
+    if not converted:
+        return Encoded(text.encode("utf-8"), media_type, value)
+    return Encoded(text.encode("utf-8"), media_type, json.loads(text), had_decimals=decimal.Decimal in converted)
+
+
+def _encode_as_given(value: Any, media_type: str, encoding: Mapping[str, Any],
+                     property_types: PropertyTypes) -> Encoded:
+    """Text from a str, any other type from bytes or a binary file object, sent as they are."""
     if isinstance(value, str):
         try:
             return Encoded(value.encode("utf-8"), media_type, value, validate=is_text(media_type))
@@ -198,7 +213,7 @@ def _require_mapping(value: Any, media_type: str) -> Mapping[str, Any]:
     return value
 
 
-def _encode_form(value: Any, media_type: str, encoding: Mapping[str, Any]) -> Encoded:
+def _encode_form(value: Any, media_type: str, encoding: Mapping[str, Any], property_types: PropertyTypes) -> Encoded:
     fields = _require_mapping(value, media_type)
     fragments = []
     for name, item in fields.items():

@@ -15,7 +15,6 @@ import functools
 import logging
 import os
 import time
-from dataclasses import replace
 from typing import Iterator, Protocol
 
 import requests
@@ -89,14 +88,14 @@ class RequestsTransport:
             outcome: WireResponse | TransportError
             try:
                 with Watch(attempts.deadline) as watch:  # type: ignore[arg-type]
-                    outcome = self._send_once(request, watch)
+                    outcome = self._send_once(request, watch, attempts.started)
             except TransportError as error:  # raised outside any `except`: it carries no context
                 outcome = error
             step = next_step(attempts, request, outcome, self.retry.retry_connection_errors)
             if step.error is not None:
                 raise step.error
             if step.response is not None:
-                return replace(step.response, elapsed=time.monotonic() - attempts.started)
+                return step.response
             if step.wait:
                 log.info("%s %s %s; retrying in %.2f s", request.method, request.path, step.why, step.wait)
                 time.sleep(step.wait)
@@ -145,7 +144,8 @@ class RequestsTransport:
         if problem is not None:
             raise problem
 
-    def _send_once(self, request: WireRequest, watch: Watch) -> WireResponse:
+    def _send_once(self, request: WireRequest, watch: Watch, started: float) -> WireResponse:
+        """One exchange; the answer's `elapsed` counts from `started`, the call's first attempt."""
         problem: TransportError | None = None
         response = None
         try:
@@ -163,7 +163,8 @@ class RequestsTransport:
                                           f"{describe_target(request.url)} within the {self.deadline:g} s deadline")
         if problem is not None:
             raise problem
-        return WireResponse(response.status_code, response.headers, content, response.reason or "")
+        return WireResponse(response.status_code, response.headers, content, response.reason or "",
+                            time.monotonic() - started)
 
     def _open(self, request: WireRequest) -> requests.Response:
         """One request, up to its status and headers (the body is left on the wire)."""
