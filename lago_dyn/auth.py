@@ -78,6 +78,12 @@ class Provider:
     def apply(self, applied: Applied) -> None:
         raise NotImplementedError
 
+    @property
+    def fixed(self) -> bool:
+        """Whether it adds the same to every request: no callable is asked for a token (a str token was
+        checked when the client was made), so its result can be worked out once and reused."""
+        return not callable(getattr(self, "token", None))
+
 
 def _token_text(token: Token, scheme_name: str) -> str:
     text = token() if callable(token) else token
@@ -276,6 +282,16 @@ class Plan:
 
     providers: tuple[Provider, ...]
     fetches: tuple[TokenFetch, ...] = ()
+
+    def applied_once(self) -> Applied | None:
+        """What the providers add, when it is the same on every request (see `Provider.fixed`); else None,
+        and each request applies them anew."""
+        if not all(provider.fixed for provider in self.providers):
+            return None
+        applied = Applied()
+        for provider in self.providers:
+            provider.apply(applied)
+        return applied
 
 
 class Credentials:

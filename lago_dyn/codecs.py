@@ -16,11 +16,11 @@ import dataclasses
 import datetime as _dt
 import decimal
 import enum
+import functools
 import json
 import os
 import uuid
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 from urllib.parse import quote
 
 from . import params
@@ -40,8 +40,7 @@ class BodyError(Exception):
         self.violation = violation
 
 
-@dataclass(frozen=True)
-class Encoded:
+class Encoded(NamedTuple):  # made for every body: a tuple is the cheapest record
     content: bytes
     content_type: str
     #: The body as validation sees it: JSON data (files stand as empty strings: `format: binary`).
@@ -96,8 +95,22 @@ def json_default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+#: Plain JSON data (nearly every body) is encoded by this one encoder; anything it refuses takes the full path
+#: below, which converts what it can and words what it cannot. `json.dumps` with options makes an encoder a call.
+_PLAIN_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def to_json_text(value: Any, location: str = "body") -> tuple[str, list[type]]:
     """Compact JSON text for a value, and the types that had to be converted on the way (empty: none)."""
+    try:
+        text = _PLAIN_JSON.encode(value)
+        text.encode("utf-8")
+        return text, []
+    except (TypeError, ValueError, RecursionError):  # a value to convert, or one to refuse in our words
+        return _converted_json_text(value, location)
+
+
+def _converted_json_text(value: Any, location: str) -> tuple[str, list[type]]:
     converted: list[type] = []
 
     def default(item: Any) -> Any:
@@ -155,14 +168,31 @@ def to_json_data(value: Any, location: str = "body") -> Any:
 
 def encode(value: Any, media_type: str, encoding: Mapping[str, Any], property_types: PropertyTypes) -> Encoded:
     """The body for a declared media type. Raises BodyError for a value that type cannot carry."""
+    return encoder_for(media_type)(value, media_type, encoding, property_types)
+
+
+@functools.lru_cache(maxsize=256)
+def encoder_for(media_type: str) -> Callable[[Any, str, Mapping[str, Any], PropertyTypes], Encoded]:
+    """The codec for a media type, chosen once per type (a spec declares a handful)."""
     if is_json(media_type):
-        text, converted = to_json_text(value)
-        return Encoded(text.encode("utf-8"), media_type, json.loads(text) if converted else value,
-                       had_decimals=decimal.Decimal in converted)
+        return _encode_json
     if is_form(media_type):
-        return _encode_form(value, media_type, encoding)
+        return _encode_form
     if is_multipart(media_type):
-        return _encode_multipart(value, media_type, encoding, property_types)
+        return _encode_multipart
+    return _encode_as_given
+
+
+def _encode_json(value: Any, media_type: str, encoding: Mapping[str, Any], property_types: PropertyTypes) -> Encoded:
+    text, converted = to_json_text(value)
+    if not converted:
+        return Encoded(text.encode("utf-8"), media_type, value)
+    return Encoded(text.encode("utf-8"), media_type, json.loads(text), had_decimals=decimal.Decimal in converted)
+
+
+def _encode_as_given(value: Any, media_type: str, encoding: Mapping[str, Any],
+                     property_types: PropertyTypes) -> Encoded:
+    """Text from a str, any other type from bytes or a binary file object, sent as they are."""
     if isinstance(value, str):
         try:
             return Encoded(value.encode("utf-8"), media_type, value, validate=is_text(media_type))
@@ -183,7 +213,7 @@ def _require_mapping(value: Any, media_type: str) -> Mapping[str, Any]:
     return value
 
 
-def _encode_form(value: Any, media_type: str, encoding: Mapping[str, Any]) -> Encoded:
+def _encode_form(value: Any, media_type: str, encoding: Mapping[str, Any], property_types: PropertyTypes) -> Encoded:
     fields = _require_mapping(value, media_type)
     fragments = []
     for name, item in fields.items():
@@ -287,14 +317,37 @@ def _file_content(value: Any) -> bytes | None:
 def decode(content: bytes, content_type: str) -> Any:
     """An answer's body as Python data: JSON parsed (objects as ApiObject), text as str, else bytes.
     Raises ValueError for a JSON body that does not parse."""
-    if not content:
-        return None
+    return answer_decoder(content_type)(content)
+
+
+def answer_decoder(content_type: str) -> Callable[[bytes], Any]:
+    """How answers with this Content-Type are read (an empty body is None whatever the type): worked out
+    once per content type by a caller that sees the same one on every answer."""
     media_type = media_type_of(content_type)
-    if is_json(media_type) or (not media_type and content[:1] in (b"{", b"[")):
-        return parse_json(content)
+    if is_json(media_type):
+        return _json_answer
+    if not media_type:
+        return _sniffed_answer
     if media_type.startswith("text/"):
-        return content.decode(_charset(content_type), errors="replace")
-    return content
+        return functools.partial(_text_answer, charset=_charset(content_type))
+    return _bytes_answer
+
+
+def _json_answer(content: bytes) -> Any:
+    return parse_json(content) if content else None
+
+
+def _sniffed_answer(content: bytes) -> Any:
+    """No Content-Type: JSON when it looks like a JSON object or array, else the bytes."""
+    return parse_json(content) if content[:1] in (b"{", b"[") else _bytes_answer(content)
+
+
+def _text_answer(content: bytes, charset: str) -> str | None:
+    return content.decode(charset, errors="replace") if content else None
+
+
+def _bytes_answer(content: bytes) -> bytes | None:
+    return content or None
 
 
 def _charset(content_type: str) -> str:

@@ -52,6 +52,8 @@ class Settings:
     typed_results: bool = False
     #: Body keys the schema does not declare (the server would drop them): "warn", "error" or "ignore".
     unknown_fields: str = "warn"
+    #: Operation name -> its `OperationPlan`, made on the operation's first call.
+    plans: dict[str, "OperationPlan"] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def validators(self) -> SchemaValidators:
@@ -61,14 +63,72 @@ class Settings:
         modes = self.response_validation
         return modes.get(operation.name) or modes.get(operation.operation_id or "") or modes.get("default", STRICT)
 
+    def plan(self, operation: Operation) -> "OperationPlan":
+        """The operation's plan: made on its first call, not when the client is made (binding stays cheap).
+        Two threads may both make it once; either result is the same."""
+        plan = self.plans.get(operation.name)
+        if plan is None or plan.operation is not operation:
+            plan = self.plans[operation.name] = OperationPlan(operation, self)
+        return plan
+
+
+class OperationPlan:
+    """What every call of one operation needs and no call changes, worked out once per client: the fixed
+    headers, the credentials when they are the same on every request, the response validation mode,
+    and per status and Content-Type of its answers, the declared response, schema and decoder."""
+
+    __slots__ = ("operation", "headers", "response_mode", "fetches", "credentials", "secret_headers",
+                 "secret_query", "_answers")
+
+    #: Answers are looked up by (status, Content-Type); a server that varies the type (a boundary) stops here.
+    MAX_ANSWER_KINDS = 32
+
+    def __init__(self, operation: Operation, settings: Settings):
+        self.operation = operation
+        self.headers = {"Accept": operation.accept, **settings.headers}
+        self.response_mode = settings.response_mode(operation)
+        try:
+            credentials = settings.credentials.plan(operation.label, operation.security)
+        except MissingCredentialsError:
+            credentials = None  # `prepare` reports it on every call, after checking the arguments
+        #: Tokens the facade must fetch (through its transport) before `prepare` can authenticate the call.
+        self.fetches = credentials.fetches if credentials is not None else ()
+        #: What fixed credentials add (None: applied on each call, or missing).
+        self.credentials = credentials.applied_once() if credentials is not None else None
+        applied = self.credentials or Applied()
+        self.secret_headers = frozenset(applied.secret_headers)
+        self.secret_query = frozenset(applied.secret_query)
+        self._answers: dict[tuple[int, str], AnswerPlan] = {}
+
+    def answer(self, status: int, content_type: str) -> "AnswerPlan":
+        key = (status, content_type)
+        known = self._answers.get(key)
+        if known is None:
+            known = AnswerPlan(self.operation, status, content_type)
+            if len(self._answers) < self.MAX_ANSWER_KINDS:
+                self._answers[key] = known
+        return known
+
+
+class AnswerPlan:
+    """How an answer of one status and Content-Type is read and judged."""
+
+    __slots__ = ("decode", "media_type", "declared", "schema_uri", "is_json")
+
+    def __init__(self, operation: Operation, status: int, content_type: str):
+        self.decode = codecs.answer_decoder(content_type)
+        self.media_type = media_type_of(content_type)
+        self.declared = operation.response_for(status)
+        self.schema_uri = _schema_for(self.declared.content, self.media_type) if self.declared is not None \
+            else _UNDECLARED
+        #: Judged by a JSON schema and shaped (no Content-Type at all is read as JSON too).
+        self.is_json = codecs.is_json(self.media_type or "application/json")
+
 
 def token_fetches(operation: Operation, settings: Settings) -> tuple[TokenFetch, ...]:
     """Tokens the facade must fetch (through its transport) before `prepare` can authenticate the call.
     Missing credentials are `prepare`'s to report, after the arguments are checked."""
-    try:
-        return settings.credentials.plan(operation.label, operation.security).fetches
-    except MissingCredentialsError:
-        return ()
+    return settings.plan(operation).fetches
 
 
 def prepare(operation: Operation, arguments: Mapping[str, Any], options: Mapping[str, Any],
@@ -76,6 +136,7 @@ def prepare(operation: Operation, arguments: Mapping[str, Any], options: Mapping
     """The request for `operation` with `arguments` (by Python name). With request validation on, raises
     RequestValidationError listing every problem instead of making a bad request; raises
     MissingCredentialsError when the operation needs credentials the client does not have."""
+    plan = settings.plan(operation)
     validators = settings.validators if settings.request_validation else None
     violations: list[Violation] = []
     path = operation.path
@@ -121,10 +182,13 @@ def prepare(operation: Operation, arguments: Mapping[str, Any], options: Mapping
     if violations:
         raise RequestValidationError(operation.label, violations)
 
-    plan = settings.credentials.plan(operation.label, operation.security)
-    applied = Applied()
-    for provider in plan.providers:
-        provider.apply(applied)
+    applied = plan.credentials
+    secret_headers, secret_query = plan.secret_headers, plan.secret_query
+    if applied is None:  # credentials asked for on each call (a callable token), or missing: raises here
+        applied = Applied()
+        for provider in settings.credentials.plan(operation.label, operation.security).providers:
+            provider.apply(applied)
+        secret_headers, secret_query = frozenset(applied.secret_headers), frozenset(applied.secret_query)
     headers.update(applied.headers)
     cookies.extend(applied.cookies)
     if cookies:
@@ -133,9 +197,11 @@ def prepare(operation: Operation, arguments: Mapping[str, Any], options: Mapping
     url = settings.base_url + path
     if query:
         url += "?" + "&".join(part for part in query if part)
-    merged = {"Accept": operation.accept, **settings.headers, **headers, **(options.get("_headers") or {})}
+    merged = {**plan.headers, **headers}
+    if options:
+        merged.update(options.get("_headers") or {})
     return WireRequest(operation.method, url, merged, body_bytes, options.get("_request_timeout"),
-                       secret_headers=frozenset(applied.secret_headers), secret_query=frozenset(applied.secret_query))
+                       secret_headers=secret_headers, secret_query=secret_query)
 
 
 def _path_text(parameter: Parameter, value: Any) -> str:
@@ -284,9 +350,11 @@ def handle(operation: Operation, response: WireResponse, settings: Settings) -> 
     first, whatever the validation mode: a 404 is a NotFoundError even when its body is not the one the
     spec describes. Success answers are then checked against the operation: the status must be declared,
     the content type must be one the spec lists, and a JSON body must match its schema."""
+    plan = settings.plan(operation)
+    answer = plan.answer(response.status, response.headers.get("Content-Type", ""))
     decode_problem = None
     try:
-        data = codecs.decode(response.content, response.headers.get("Content-Type", ""))
+        data = answer.decode(response.content)
     except (ValueError, RecursionError) as exc:
         data = response.content
         decode_problem = Violation("body", "json", f"not valid JSON ({type(exc).__name__})", "bytes")
@@ -294,13 +362,10 @@ def handle(operation: Operation, response: WireResponse, settings: Settings) -> 
         error, code, details = settings.profile.error_fields(data)
         raise api_error_class(response.status)(operation.label, response.status, response.headers, data,
                                                response.reason, error=error, code=code, error_details=details)
-    mode = settings.response_mode(operation)
-    media_type = response.media_type
-    declared = operation.response_for(response.status)
-    schema_uri = _schema_for(declared.content, media_type) if declared is not None else _UNDECLARED
-    violations = [] if mode == OFF else _check(operation, response, declared, media_type, schema_uri, data,
-                                               decode_problem, settings)
-    if decode_problem is None and isinstance(schema_uri, str) and codecs.is_json(media_type or "application/json"):
+    mode = plan.response_mode
+    schema_uri = answer.schema_uri
+    violations = [] if mode == OFF else _check(operation, response, answer, data, decode_problem, settings)
+    if decode_problem is None and answer.is_json and isinstance(schema_uri, str):
         # Told its schema, a result reads a declared but absent field as None (and types values on request).
         data = models.shape(settings.spec, schema_uri, data, typed=settings.typed_results)
     result = ApiResponse(response.status, response.headers, data, response.content)
@@ -367,8 +432,9 @@ def _stream_plan(operation: Operation, status: int, headers: Mapping[str, str],
     return decoder, check
 
 
-def _check(operation: Operation, response: WireResponse, declared: Any, media_type: str, schema_uri: Any, data: Any,
+def _check(operation: Operation, response: WireResponse, answer: AnswerPlan, data: Any,
            decode_problem: Violation | None, settings: Settings) -> list[Violation]:
+    declared, media_type, schema_uri = answer.declared, answer.media_type, answer.schema_uri
     if declared is None:
         statuses = ", ".join(operation.responses) or "none"
         return [Violation("status", "declared-status",
@@ -384,7 +450,7 @@ def _check(operation: Operation, response: WireResponse, declared: Any, media_ty
                           "string")]
     if decode_problem is not None:
         return [decode_problem]
-    if schema_uri is None or not codecs.is_json(media_type or "application/json"):
+    if schema_uri is None or not answer.is_json:
         return []  # text and binary answers are returned as they are, never judged by a JSON schema
     return settings.validators.violations(schema_uri, data, "body", READ, formats=settings.response_formats)
 

@@ -15,8 +15,8 @@ import functools
 import logging
 import os
 import time
-from dataclasses import replace
 from typing import Iterator, Protocol
+from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
@@ -64,6 +64,9 @@ class RequestsTransport:
     `deadline` bounds a whole call, retries, redirects and slow drips included (see `deadline.py`; with a
     session of the user's own, its adapters are kept and the deadline is checked between steps only)."""
 
+    #: How many origins' environment settings are kept (see `_exchange`).
+    MAX_ORIGINS = 64
+
     def __init__(self, session: requests.Session | None = None, *, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
                  retry: RetryPolicy | None = None, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
                  verify: bool | str = True, pool_maxsize: int = DEFAULT_POOL_MAXSIZE, deadline: float | None = None):
@@ -79,6 +82,7 @@ class RequestsTransport:
         self.max_response_bytes = max_response_bytes
         self.verify = verify
         self._pid = os.getpid()
+        self._environments: dict[tuple[str, str], dict] = {}
 
     def send(self, request: WireRequest) -> WireResponse:
         if os.getpid() != self._pid:
@@ -88,14 +92,14 @@ class RequestsTransport:
             outcome: WireResponse | TransportError
             try:
                 with Watch(attempts.deadline) as watch:  # type: ignore[arg-type]
-                    outcome = self._send_once(request, watch)
+                    outcome = self._send_once(request, watch, attempts.started)
             except TransportError as error:  # raised outside any `except`: it carries no context
                 outcome = error
             step = next_step(attempts, request, outcome, self.retry.retry_connection_errors)
             if step.error is not None:
                 raise step.error
             if step.response is not None:
-                return replace(step.response, elapsed=time.monotonic() - attempts.started)
+                return step.response
             if step.wait:
                 log.info("%s %s %s; retrying in %.2f s", request.method, request.path, step.why, step.wait)
                 time.sleep(step.wait)
@@ -144,7 +148,8 @@ class RequestsTransport:
         if problem is not None:
             raise problem
 
-    def _send_once(self, request: WireRequest, watch: Watch) -> WireResponse:
+    def _send_once(self, request: WireRequest, watch: Watch, started: float) -> WireResponse:
+        """One exchange; the answer's `elapsed` counts from `started`, the call's first attempt."""
         problem: TransportError | None = None
         response = None
         try:
@@ -162,7 +167,8 @@ class RequestsTransport:
                                           f"{describe_target(request.url)} within the {self.deadline:g} s deadline")
         if problem is not None:
             raise problem
-        return WireResponse(response.status_code, response.headers, content, response.reason or "")
+        return WireResponse(response.status_code, response.headers, content, response.reason or "",
+                            time.monotonic() - started)
 
     def _open(self, request: WireRequest) -> requests.Response:
         """One request, up to its status and headers (the body is left on the wire)."""
@@ -170,10 +176,7 @@ class RequestsTransport:
         # tracebacks, while `__context__` would still hold the requests exception, its URL and headers.
         problem: TransportError | None = None
         try:
-            response = self.session.request(
-                request.method, request.url, headers=dict(request.headers), data=request.body,
-                timeout=request.timeout or self.timeout, stream=True, verify=self.verify, allow_redirects=False,
-            )
+            response = self._exchange(request)
         except requests.Timeout:
             problem = RequestTimeoutError(f"{request.method} {request.path}: no answer from "
                                           f"{describe_target(request.url)} within the timeout")
@@ -187,6 +190,29 @@ class RequestsTransport:
         if problem is not None:
             raise problem
         return response
+
+    def _exchange(self, request: WireRequest) -> requests.Response:
+        """`session.request(...)`, except that with a session of ours the environment's proxy and CA
+        settings (`HTTP(S)_PROXY`, `NO_PROXY`, `REQUESTS_CA_BUNDLE`) are read once per origin, not on every
+        call: requests reads them all each time, about a fifth of a round trip on 127.0.0.1. A session
+        of the user's own is used exactly as requests uses it."""
+        timeout = request.timeout or self.timeout
+        if not self.owns_session:
+            return self.session.request(request.method, request.url, headers=dict(request.headers), data=request.body,
+                                        timeout=timeout, stream=True, verify=self.verify, allow_redirects=False)
+        prepared = self.session.prepare_request(requests.Request(
+            request.method.upper(), request.url, headers=dict(request.headers), data=request.body or {}))
+        return self.session.send(prepared, timeout=timeout, allow_redirects=False, **self._environment(prepared.url))
+
+    def _environment(self, url: str) -> dict:
+        """requests' `merge_environment_settings` for this URL's origin, worked out on its first call."""
+        key = urlsplit(url)[:2]  # scheme, host and port: NO_PROXY is by host
+        settings = self._environments.get(key)
+        if settings is None:
+            settings = self.session.merge_environment_settings(url, {}, True, self.verify, None)
+            if len(self._environments) < self.MAX_ORIGINS:  # redirects may name any number of hosts
+                self._environments[key] = settings
+        return settings
 
     def _read_bounded(self, request: WireRequest, response: requests.Response) -> bytes:
         body = BodyBuffer(request, self.max_response_bytes)

@@ -246,6 +246,18 @@ def test_oauth2_client_credentials_fetch_one_token_for_many_calls_and_refresh_it
     assert "client-secret" not in repr(credential)
 
 
+def test_each_client_sends_its_own_credentials_and_a_token_callable_is_asked_on_every_call(server):
+    spec = lago_dyn.load_spec(make_spec(server.base + "/token"))
+    tokens = iter(["first", "second"])
+    asking = lago_dyn.Client(spec, base_url=server.base + "/v1", auth={"bearer": lambda: next(tokens)})
+    fixed = lago_dyn.Client(spec, base_url=server.base + "/v1", auth={"bearer": "fixed"})
+    sent = []
+    for one in (asking, fixed, asking, fixed):
+        one.via_bearer()
+        sent.append(last(server)["headers"]["Authorization"])
+    assert sent == ["Bearer first", "Bearer fixed", "Bearer second", "Bearer fixed"]
+
+
 def test_missing_credentials_raise_before_anything_is_sent(server):
     client = lago_dyn.Client(make_spec(server.base + "/token"), base_url=server.base + "/v1",
                              auth={"bearer": "t"})

@@ -26,7 +26,7 @@ class ConnectionWatcher:
     def __init__(self):
         watcher = self
         self.opened, self.closed = 0, threading.Semaphore(0)
-        self.headers = []
+        self.headers, self.targets = [], []
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -41,6 +41,7 @@ class ConnectionWatcher:
 
             def do_GET(self):
                 watcher.headers.append(dict(self.headers.items()))
+                watcher.targets.append(self.path)  # a proxy is asked for the absolute URL
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", "2")
@@ -82,6 +83,17 @@ def test_user_session_and_headers_are_used_and_not_closed(watcher, default_spec)
     assert watcher.opened == 1
     session.close()
     assert watcher.saw_a_close()
+
+
+def test_a_proxy_named_in_the_environment_carries_every_call(watcher, default_spec, monkeypatch):
+    for name in ("HTTP_PROXY", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "REQUEST_METHOD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", watcher.url)
+    with lago_dyn.Client(default_spec, base_url="http://127.0.0.1:9/api/v1", api_key=API_KEY,
+                         response_validation="off") as client:
+        client.find_all_customers()
+        client.find_all_customers()
+    assert watcher.targets == ["http://127.0.0.1:9/api/v1/customers"] * 2  # nothing listens on port 9
 
 
 def test_a_silent_server_times_out(default_spec):
