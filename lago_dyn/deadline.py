@@ -39,7 +39,9 @@ class Watch:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.done = True
+        self.connection = None  # a finished call keeps no connection alive
         _current.watch = None
+        _WATCHDOG.finished()
 
 
 class _Watchdog:
@@ -48,6 +50,8 @@ class _Watchdog:
         self._counter = itertools.count()
         self._condition = threading.Condition()
         self._thread: threading.Thread | None = None
+        #: Finished watches still in the heap (roughly): they wait there until their deadline comes up.
+        self._finished = 0
 
     def add(self, watch: Watch) -> None:
         with self._condition:
@@ -58,11 +62,22 @@ class _Watchdog:
             elif self._heap[0][2] is watch:
                 self._condition.notify()
 
+    def finished(self) -> None:
+        """A call ended before its deadline. With the same deadline for every call (65 s by default), a
+        busy client would pile up a minute of finished watches; once they are half the heap, drop them."""
+        with self._condition:
+            self._finished += 1
+            if self._finished > 64 and 2 * self._finished > len(self._heap):
+                self._heap = [entry for entry in self._heap if not entry[2].done]
+                heapq.heapify(self._heap)
+                self._finished = 0
+
     def _run(self) -> None:
         with self._condition:
             while True:
                 while self._heap and self._heap[0][2].done:
                     heapq.heappop(self._heap)
+                    self._finished = max(0, self._finished - 1)
                 if not self._heap:
                     self._condition.wait(30.0)
                     if not self._heap:

@@ -290,3 +290,15 @@ def test_a_bad_key_is_refused_without_ever_being_repeated(bad_key, default_spec,
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     reachable += [done.stdout, done.stderr]
     assert not any("sk_live_leak" in text for text in reachable), reachable
+
+
+def test_finished_calls_leave_nothing_waiting_for_their_deadline(client, lago):
+    """Every call has a deadline (65 s by default); a busy client must not hold a minute's worth of
+    finished calls, or the connections they used, until those deadlines pass."""
+    from lago_dyn import deadline
+
+    for index in range(300):
+        client.create_customer({"customer": {"external_id": f"busy-{index}"}})
+    waiting = [entry[2] for entry in deadline._WATCHDOG._heap]
+    assert len(waiting) <= 150
+    assert all(watch.connection is None for watch in waiting if watch.done)
