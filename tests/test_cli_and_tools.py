@@ -4,6 +4,7 @@ event hook, and logging."""
 import json
 import logging
 import os
+import inspect
 import subprocess
 import sys
 import textwrap
@@ -246,3 +247,30 @@ def test_pyright_accepts_awaited_and_plain_calls_against_the_stubs(tmp_path):
     assert good.returncode == 0 and "0 errors" in good.stdout, good.stdout
     bad = subprocess.run([str(pyright), "bad.py"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert bad.returncode == 1 and 'Cannot access attribute "customer"' in bad.stdout, bad.stdout
+
+
+def test_the_stub_prelude_describes_the_real_classes():
+    """The stubs declare lago_dyn's own classes by hand (a .pyi cannot import them); each declared class,
+    base, attribute and method must exist on the real one, or a type checker would pass code that fails."""
+    import ast
+
+    from lago_dyn import errors, stubs
+
+    tree = ast.parse(stubs._PRELUDE.format(title="t", version="1"))
+    checked = 0
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        real = getattr(lago_dyn, node.name, None) or getattr(errors, node.name)
+        for base in node.bases:
+            if isinstance(base, ast.Name) and base.id not in ("Exception", "AttributeError", "KeyError", "ValueError"):
+                assert issubclass(real, getattr(lago_dyn, base.id, None) or getattr(errors, base.id)), node.name
+        for member in node.body:
+            name = (member.target.id if isinstance(member, ast.AnnAssign) else
+                    member.name if isinstance(member, ast.FunctionDef) else None)
+            if name is not None and name != "__init__":
+                sources = "".join(inspect.getsource(klass) for klass in real.__mro__ if klass.__module__.startswith("lago_dyn"))
+                assert hasattr(real, name) or f"self.{name} =" in sources or f"    {name}:" in sources, \
+                    f"{node.name}.{name}"
+                checked += 1
+    assert checked >= 20
