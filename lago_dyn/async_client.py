@@ -15,7 +15,6 @@ from typing import Any, AsyncIterator, Iterator, Mapping
 
 from . import binding, pipeline
 from .client import BaseClient, Calls
-from .errors import ConfigurationError
 from .models import ApiResponse
 from .spec import Operation
 from .wire import WireResponse
@@ -55,11 +54,9 @@ class AsyncClient(BaseClient):
         return await asyncio.to_thread(cls, spec, **options)
 
     def _open_transport(self, session: Any, **options: Any) -> Any:
-        try:
-            from .async_transport import Httpx2Transport  # httpx2 is only needed by async users
-        except ImportError:
-            raise ConfigurationError("AsyncClient sends with httpx2, which is not installed (it needs "
-                                     "Python 3.11+): pip install 'httpx2>=2.16.2,<2.17'") from None
+        # httpx2 is only imported by async users; without it (Python < 3.11) this is a ConfigurationError.
+        from .httpx2_transport import Httpx2Transport
+
         return Httpx2Transport(session, **options)
 
     def paginate(self, operation: str, /, *args: Any, progress: bool = False, **kwargs: Any) -> AsyncIterator[Any]:

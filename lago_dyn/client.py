@@ -26,7 +26,7 @@ from .rate_limits import RateLimit, RateLimitCallback
 from .profile import Profile
 from .spec import Operation, Spec
 from .suggest import did_you_mean
-from .transport import DEFAULT_POOL_MAXSIZE, RequestsTransport, Transport
+from .transport import DEFAULT_POOL_MAXSIZE, Transport, open_transport
 from .webhooks import WebhookGroup
 from .wire import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RetryPolicy, WireRequest, WireResponse
 
@@ -147,8 +147,8 @@ class BaseClient:
     ingestion host; `on_rate_limit` is given a `RateLimit` for every answer that carries Lago's
     `x-ratelimit-*` headers.
 
-    `session`: an HTTP client of your own, used and not closed (a `requests.Session` for `Client`, an
-    `httpx2.AsyncClient` for `AsyncClient`).
+    `session`: an HTTP client of your own, used and not closed (a `requests.Session` or an `httpx2.Client`
+    for `Client`, an `httpx2.AsyncClient` for `AsyncClient`).
     """
 
     #: The two things a facade chooses: how calls run (sync or async) and what operations are.
@@ -312,8 +312,8 @@ class Client(BaseClient):
     _calls_type = Calls
     _make_function = staticmethod(binding.make_function)
 
-    def _open_transport(self, session: requests.Session | None, **options: Any) -> Transport:
-        return RequestsTransport(session, **options)
+    def _open_transport(self, session: Any, **options: Any) -> Transport:
+        return open_transport(session, **options)
 
     def _watch_lifetime(self) -> None:
         # Closed when the client is collected too. Not a cycle's member (the operations reach `_calls`, not

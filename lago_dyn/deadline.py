@@ -1,6 +1,7 @@
-"""A whole-call deadline for the sync transport. Timeouts bound each wait for a byte; a server that drips
+"""A whole-call deadline for the sync transports. Timeouts bound each wait for a byte; a server that drips
 one byte a second never trips them. So a call registers its deadline with one shared watchdog thread, and
-the connection it uses registers itself with the call (through the pool classes of `DeadlineAdapter`);
+the connection it uses registers itself with the call (`claim`: requests' through the pool classes of
+`DeadlineAdapter`, httpx2's through the network streams of `httpx2_transport`);
 when the deadline passes, the watchdog shuts that socket down, the blocked read returns, and the transport
 reports the deadline. One thread for all clients; registering costs a heap push.
 """
@@ -91,7 +92,9 @@ def _shut(connection: Any) -> None:
 _WATCHDOG = _Watchdog()
 
 
-def _claim(connection: Any) -> None:
+def claim(connection: Any) -> None:
+    """Called by a connection (anything with a `sock`) as it sends a request: it is the one the current
+    call's deadline shuts down. Outside a call it does nothing."""
     watch = getattr(_current, "watch", None)
     if watch is not None:
         watch.connection = connection
@@ -101,13 +104,13 @@ def _claim(connection: Any) -> None:
 
 class _WatchedHTTPConnection(HTTPConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        _claim(self)
+        claim(self)
         super().request(*args, **kwargs)
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        _claim(self)
+        claim(self)
         super().request(*args, **kwargs)
 
 
