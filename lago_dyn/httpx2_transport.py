@@ -100,7 +100,7 @@ class Httpx2SyncTransport(_OnHttpx2, SyncTransport):
         return client
 
     def _open(self, request: WireRequest) -> httpx2.Response:
-        with _Opening(request) as opening:
+        with _Opening(request, self.client) as opening:
             response = self.client.send(_build(self.client, request), stream=True, follow_redirects=False)
         if opening.problem is not None:
             raise opening.problem
@@ -136,8 +136,11 @@ class Httpx2SyncTransport(_OnHttpx2, SyncTransport):
                 connection.close()  # closes this process's descriptor only: the parent's socket stays open
 
     def close(self) -> None:
+        # The connections, not the client: like a closed requests session, it reconnects if an operation
+        # kept beyond its `Client` is called (httpx2 refuses to send on a closed client).
         if self.owns_client:
-            self.client.close()
+            for pool in _pools(self.client):
+                pool.close()
 
 
 class Httpx2Transport(_OnHttpx2, TransportSettings):
@@ -219,7 +222,7 @@ class Httpx2Transport(_OnHttpx2, TransportSettings):
 
     async def _open(self, request: WireRequest) -> httpx2.Response:
         """One request, up to its status and headers (the body is left on the wire)."""
-        with _Opening(request) as opening:
+        with _Opening(request, self.client) as opening:
             response = await self.client.send(_build(self.client, request), stream=True, follow_redirects=False)
         if opening.problem is not None:
             raise opening.problem
@@ -280,15 +283,18 @@ def _wire_response(response: httpx2.Response, content: bytes = b"") -> WireRespo
 
 
 class _Opening:
-    """Around sending one request: marks it as ours for httpx2's log line (`_PathOnly`), and turns what
+    """Around sending one request (on a client that is still open): marks it as ours for httpx2's log line (`_PathOnly`), and turns what
     httpx2 raises into our error, kept in `problem` for the caller to raise once the `with` is left (raised
     here, it would carry httpx2's exception, its URL and headers, as `__context__`)."""
 
     __slots__ = ("request", "problem", "_mark")
 
-    def __init__(self, request: WireRequest):
+    def __init__(self, request: WireRequest, client: httpx2.Client | httpx2.AsyncClient):
         self.request = request
         self.problem: TransportError | None = None
+        if client.is_closed:  # httpx2 would raise a RuntimeError of its own
+            raise ConfigurationError(f"{request.method} {request.path}: the httpx2 client this call sends with "
+                                     "was closed (nothing was sent)")
 
     def __enter__(self) -> "_Opening":
         self._mark = _sending.set(self.request)

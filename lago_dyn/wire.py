@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from .errors import RequestTimeoutError, ResponseTooLargeError, TransportError
+
 #: (connect, read) seconds. Never "forever": a hung server must not hang the caller.
 DEFAULT_TIMEOUT = (5.0, 30.0)
 #: A response body larger than this is refused instead of read into memory (bytes).
@@ -230,8 +232,6 @@ def next_step(attempts: Attempts, request: WireRequest, outcome: "WireResponse |
     """The one decision every transport's send loop makes, so sync and async retry and redirect alike.
     `outcome` is the answer, or the TransportError the exchange raised (a timeout, a response over the size
     limit, or a redirect refused is final; a broken connection is retried where the policy allows)."""
-    from .errors import RequestTimeoutError, ResponseTooLargeError, TransportError
-
     if isinstance(outcome, Exception):
         final = isinstance(outcome, (RequestTimeoutError, ResponseTooLargeError)) or not retry_connection_errors
         delay = None if final else attempts.retry_delay(None, None)
@@ -263,8 +263,6 @@ class BodyBuffer:
         self.total = 0
 
     def refuse_declared(self, content_length: str | None) -> None:
-        from .errors import ResponseTooLargeError
-
         if content_length and content_length.isdigit() and int(content_length) > self.limit:
             raise ResponseTooLargeError(f"{self.request.method} {self.request.path}: response of "
                                         f"{int(content_length):,} bytes is over the {self.limit:,}-byte limit")
@@ -280,8 +278,6 @@ class BodyBuffer:
     def content(self, broke: str = "") -> bytes:
         """The body, or the error for a connection that broke (`broke`: the exception's type) or a body
         over the limit."""
-        from .errors import ResponseTooLargeError, TransportError
-
         where = f"{self.request.method} {self.request.path}"
         if broke:
             raise TransportError(f"{where}: the connection broke while reading the response ({broke})")

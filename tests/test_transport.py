@@ -88,3 +88,22 @@ def test_without_httpx2_its_transports_are_a_configuration_error(monkeypatch, de
         importlib.import_module("lago_dyn.httpx2_transport")
     with pytest.raises(lago_dyn.ConfigurationError, match="need httpx2"):
         lago_dyn.AsyncClient(default_spec, base_url="http://127.0.0.1:9")
+
+
+def test_an_operation_kept_beyond_its_client_still_works(make_client, watcher, default_spec):
+    client = make_client(default_spec, base_url=watcher.url, api_key=API_KEY, response_validation="off")
+    client.find_all_customers()
+    find_all_customers = client.find_all_customers
+    del client
+    assert watcher.saw_a_close()  # the dropped client closed its connection...
+    assert find_all_customers() == {} and watcher.opened == 2  # ...and the operation opens another
+
+
+def test_a_users_httpx2_client_closed_by_its_owner_is_said_so(watcher, default_spec):
+    session = _httpx2_client()
+    client = lago_dyn.Client(default_spec, base_url=watcher.url, api_key=API_KEY, session=session)
+    session.close()
+    with pytest.raises(lago_dyn.ConfigurationError, match=r"GET http://127\.0\.0\.1:\d+/customers: the httpx2 client "
+                                                          r"this call sends with was closed \(nothing was sent\)"):
+        client.find_all_customers()
+    assert watcher.opened == 0
