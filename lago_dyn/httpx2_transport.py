@@ -283,9 +283,10 @@ def _wire_response(response: httpx2.Response, content: bytes = b"") -> WireRespo
 
 
 class _Opening:
-    """Around sending one request (on a client that is still open): marks it as ours for httpx2's log line (`_PathOnly`), and turns what
-    httpx2 raises into our error, kept in `problem` for the caller to raise once the `with` is left (raised
-    here, it would carry httpx2's exception, its URL and headers, as `__context__`)."""
+    """Around sending one request, on a client still open: marks the request as ours for httpx2's log line
+    (`_PathOnly`), and turns what httpx2 raises into our error, kept in `problem` for the caller to raise
+    once the `with` is left (raised here, it would carry httpx2's exception, its URL and headers, as
+    `__context__`)."""
 
     __slots__ = ("request", "problem", "_mark")
 
