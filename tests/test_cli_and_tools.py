@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 
 import lago_dyn
 from conftest import API_KEY, shared_spec
