@@ -10,7 +10,8 @@ answers, sent with requests), fastspec (sync client), aiopenapi3 (its documented
 openapi-httpx-client (no validation), lago-python-client (hand-written). GitHub's spec comes from the npm
 package @octokit/openapi (pinned), cached under .cache/bench/; without npm or network those rows are
 skipped with the reason. Needs ../shared/specs beside the project. The server is a separate process on
-127.0.0.1. The async table (issue 13) comes from async_calls.py.
+127.0.0.1. Round trips and threads also run lago_dyn on its httpx2 sync transport (`Httpx2SyncTransport`)
+beside bare httpx2 (Python 3.11+). The async table (issue 13) comes from async_calls.py.
 """
 
 from __future__ import annotations
@@ -267,17 +268,29 @@ def second_client(runs: int) -> tuple[float, float]:
 
 
 def round_trips(api: str, calls: int, rounds: int, errors: dict[str, str]) -> dict[str, float]:
-    """Median seconds per create_customer over keep-alive, every contestant in one process, interleaved."""
+    """Median seconds per create_customer over keep-alive, every contestant in one process, interleaved:
+    lago_dyn on each sync transport, and each bare HTTP library it can send with (the same headers)."""
     import requests
 
     import lago_dyn
 
+    spec = lago_dyn.load_spec(SPEC)
     session = requests.Session()
-    ours = lago_dyn.Client(lago_dyn.load_spec(SPEC), base_url=api, api_key="k")
+    session.headers["Authorization"] = "Bearer k"
+    ours = lago_dyn.Client(spec, base_url=api, api_key="k")
     contestants = {
         "bare requests": lambda: session.post(api + "/customers", json=BODY).json(),
         "lago_dyn": lambda: ours.create_customer(BODY),
     }
+    if installed("httpx2"):
+        import httpx2
+
+        from lago_dyn.httpx2_transport import Httpx2SyncTransport
+
+        bare_httpx2 = httpx2.Client(headers={"Authorization": "Bearer k"})
+        ours_httpx2 = lago_dyn.Client(spec, base_url=api, api_key="k", transport=Httpx2SyncTransport())
+        contestants[BARE_HTTPX2] = lambda: bare_httpx2.post(api + "/customers", json=BODY).json()
+        contestants[OURS_HTTPX2] = lambda: ours_httpx2.create_customer(BODY)
     for name, factory in PEER_CALLS.items():
         if not installed(PEER_MODULES[name]):
             continue
@@ -356,6 +369,9 @@ def _lago_python_client(api: str):
     return lambda: client.customers.create(Customer(**BODY["customer"]))
 
 
+#: The sync round-trip rows of httpx2: bare, and lago_dyn sending with `Httpx2SyncTransport`.
+BARE_HTTPX2, OURS_HTTPX2 = "bare httpx2", "lago_dyn, httpx2 transport"
+
 PEER_CALLS = {"openapi-core": _openapi_core, "fastspec": _fastspec, "aiopenapi3": _aiopenapi3,
               "openapi-httpx-client": _openapi_httpx_client, "lago-python-client": _lago_python_client}
 
@@ -396,11 +412,23 @@ def concurrency(api: str, total: int, in_flight: int) -> dict[str, float]:
 
     import lago_dyn
 
+    spec = lago_dyn.load_spec(SPEC)
     session = requests.Session()
     session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=in_flight))
-    ours = lago_dyn.Client(lago_dyn.load_spec(SPEC), base_url=api, api_key="k", pool_maxsize=in_flight)
+    ours = lago_dyn.Client(spec, base_url=api, api_key="k", pool_maxsize=in_flight)
     contestants = {"bare requests (threads)": lambda _: session.post(api + "/customers", json=BODY).json(),
                    "lago_dyn (threads)": lambda _: ours.create_customer(BODY)}
+    if installed("httpx2"):
+        import httpx2
+
+        from lago_dyn.httpx2_transport import Httpx2SyncTransport
+
+        limits = httpx2.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+        bare_httpx2 = httpx2.Client(limits=limits)
+        ours_httpx2 = lago_dyn.Client(spec, base_url=api, api_key="k",
+                                      transport=Httpx2SyncTransport(pool_maxsize=in_flight))
+        contestants[f"{BARE_HTTPX2} (threads)"] = lambda _: bare_httpx2.post(api + "/customers", json=BODY).json()
+        contestants[f"{OURS_HTTPX2} (threads)"] = lambda _: ours_httpx2.create_customer(BODY)
     rates = {}
     for name, call in contestants.items():
         with ThreadPoolExecutor(in_flight) as pool:
@@ -516,11 +544,21 @@ def main() -> int:
     report.row("our work per call, create_customer (build + validate both ways)", f"{work * 1e6:.1f} us", "",
                "<= 25 us", work <= 25e-6)
     bare = trips["bare requests"]
+    peers = {name: seconds for name, seconds in trips.items() if name in PEER_CALLS}
     for name, seconds in trips.items():
-        is_ours = name == "lago_dyn"
-        report.row(f"round trip create_customer, keep-alive: {name}", f"{seconds * 1e6:.0f} us",
-                   f"{seconds / bare:.2f}x", "<= 1.1x bare requests" if is_ours else "",
-                   seconds <= 1.1 * bare if is_ours else None)
+        ratio, target, ok = f"{seconds / bare:.2f}x", "", None
+        if name == "lago_dyn":
+            target, ok = "<= 1.1x bare requests", seconds <= 1.1 * bare
+        elif name in (BARE_HTTPX2, OURS_HTTPX2):
+            ratio += f" ({seconds / trips[BARE_HTTPX2]:.2f}x bare httpx2)"
+        if name == OURS_HTTPX2:
+            target, ok = "<= 1.1x bare httpx2", seconds <= 1.1 * trips[BARE_HTTPX2]
+        report.row(f"round trip create_customer, keep-alive: {name}", f"{seconds * 1e6:.0f} us", ratio, target, ok)
+    if OURS_HTTPX2 in trips and peers:
+        fastest = min(peers, key=peers.get)
+        report.row(f"{OURS_HTTPX2}: faster per call than every peer",
+                   f"{peers[fastest] / trips[OURS_HTTPX2]:.2f}x as fast as the fastest peer ({fastest})", "",
+                   "faster than every peer", trips[OURS_HTTPX2] < peers[fastest])
     for name, rate in rates.items():
         report.row(f"{total} calls, 50 in flight: {name}", f"{rate:.0f}/s",
                    f"{rate / rates['bare requests (threads)']:.2f}x")

@@ -52,11 +52,12 @@ __version__ = "0.1.0"
 #: Imported on first mention (PEP 562), so that `import lago_dyn` loads only what a call needs: the async
 #: facade alone would bring asyncio and httpx2 (about 60 ms).
 _LAZY = {"AsyncClient": "async_client", "BatchFailure": "events", "SendReport": "events", "send_events": "events",
-         "verify_signature": "signatures"}
+         "verify_signature": "signatures", "Httpx2SyncTransport": "httpx2_transport"}
 
 if TYPE_CHECKING:
     from .async_client import AsyncClient
     from .events import BatchFailure, SendReport, send_events
+    from .httpx2_transport import Httpx2SyncTransport
     from .signatures import verify_signature
 
 
@@ -72,7 +73,7 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY})
 
 __all__ = [
-    "ApiError", "ApiObject", "ApiResponse", "AsyncClient", "AuthenticationError", "BadRequestError", "Client",
+    "ApiError", "ApiObject", "Httpx2SyncTransport", "ApiResponse", "AsyncClient", "AuthenticationError", "BadRequestError", "Client",
     "ConfigurationError", "ConflictError", "ForbiddenError", "GENERIC", "LagoDynError", "MissingCredentialsError", "ModelValidationError",
     "NotFoundError", "OAuth2ClientCredentials", "Profile", "OperationNotFoundError", "RateLimitError", "RequestTimeoutError",
     "RequestValidationError", "ResponseTooLargeError", "ResponseValidationError", "RetryPolicy", "ServerError", "Spec", "SpecError",

@@ -15,7 +15,6 @@ from typing import Any, AsyncIterator, Callable, Iterator, Mapping
 
 from . import binding, pipeline
 from .client import BaseClient, Calls
-from .errors import ConfigurationError
 from .models import ApiResponse
 from .spec import Operation
 from .wire import WireResponse
@@ -55,11 +54,9 @@ class AsyncClient(BaseClient):
         return await asyncio.to_thread(cls, spec, **options)
 
     def _transport_opener(self, session: Any, **options: Any) -> Callable[[], Any]:
-        try:
-            from .async_transport import Httpx2Transport  # httpx2 is only needed by async users
-        except ImportError:
-            raise ConfigurationError("AsyncClient sends with httpx2, which is not installed (it needs "
-                                     "Python 3.11+): pip install 'httpx2>=2.16.2,<2.17'") from None
+        # httpx2 is only imported by async users; without it (Python < 3.11) this is a ConfigurationError.
+        from .httpx2_transport import Httpx2Transport
+
         transport = Httpx2Transport(session, **options)  # now: it checks `session`, and opening is cheap
         return lambda: transport
 

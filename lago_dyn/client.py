@@ -169,8 +169,8 @@ class BaseClient:
     ingestion host; `on_rate_limit` is given a `RateLimit` for every answer that carries Lago's
     `x-ratelimit-*` headers.
 
-    `session`: an HTTP client of your own, used and not closed (a `requests.Session` for `Client`, an
-    `httpx2.AsyncClient` for `AsyncClient`).
+    `session`: an HTTP client of your own, used and not closed (a `requests.Session` or an `httpx2.Client`
+    for `Client`, an `httpx2.AsyncClient` for `AsyncClient`).
     """
 
     #: The two things a facade chooses: how calls run (sync or async) and what operations are.
@@ -343,8 +343,11 @@ class Client(BaseClient):
     _calls_type = Calls
     _make_function = staticmethod(binding.make_function)
 
-    def _transport_opener(self, session: requests.Session | None, **options: Any) -> Callable[[], Transport]:
-        return functools.partial(_requests_transport, session, **options)
+    def _transport_opener(self, session: Any, **options: Any) -> Callable[[], Transport]:
+        if session is None:  # ours: opened (and requests imported) at the first call
+            return functools.partial(_open_transport, None, **options)
+        transport = _open_transport(session, **options)  # the user's: its type is checked now
+        return lambda: transport
 
     def _watch_lifetime(self) -> None:
         # Closed when the client is collected too. Not a cycle's member (the operations reach `_calls`, not
@@ -399,10 +402,10 @@ class Client(BaseClient):
         self.close()
 
 
-def _requests_transport(session: requests.Session | None, **options: Any) -> Transport:
-    from .transport import RequestsTransport  # imports requests: at the first send, not at `import lago_dyn`
+def _open_transport(session: Any, **options: Any) -> Transport:
+    from .transport import open_transport  # imports requests: at the first send, not at `import lago_dyn`
 
-    return RequestsTransport(session, **options)
+    return open_transport(session, **options)
 
 
 def _is_requests_session(session: Any) -> bool:

@@ -1,6 +1,7 @@
-"""A whole-call deadline for the sync transport. Timeouts bound each wait for a byte; a server that drips
+"""A whole-call deadline for the sync transports. Timeouts bound each wait for a byte; a server that drips
 one byte a second never trips them. So a call registers its deadline with one shared watchdog thread, and
-the connection it uses registers itself with the call (through the pool classes of `DeadlineAdapter`);
+the connection it uses registers itself with the call (`claim`: requests' through the pool classes of
+`DeadlineAdapter`, httpx2's through the network streams of `httpx2_transport`);
 when the deadline passes, the watchdog shuts that socket down, the blocked read returns, and the transport
 reports the deadline. One thread for all clients; registering costs a heap push.
 """
@@ -39,9 +40,8 @@ class Watch:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.done = True
-        self.connection = None  # a finished call keeps no connection alive
+        self.connection = None  # the pool has it back: a finished call's watch holds no socket
         _current.watch = None
-        _WATCHDOG.finished()
 
 
 class _Watchdog:
@@ -50,35 +50,30 @@ class _Watchdog:
         self._counter = itertools.count()
         self._condition = threading.Condition()
         self._thread: threading.Thread | None = None
-        #: Finished watches still in the heap (roughly): they wait there until their deadline comes up.
-        self._finished = 0
+        self._wakes_at = 0.0  # when the watchdog's current wait ends (time.monotonic())
 
     def add(self, watch: Watch) -> None:
         with self._condition:
+            # Finished calls leave the heap here, not only when the watchdog wakes at their deadline: a
+            # client making 2,000 calls a second would otherwise keep 130,000 of them for 65 s.
+            while self._heap and self._heap[0][2].done:
+                heapq.heappop(self._heap)
             heapq.heappush(self._heap, (watch.when, next(self._counter), watch))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="lago_dyn-deadlines", daemon=True)
                 self._thread.start()
-            elif self._heap[0][2] is watch:
+            elif watch.when < self._wakes_at:
+                # Only a deadline earlier than the watchdog's wait wakes it: waking it on every call would
+                # cost each call a thread switch.
                 self._condition.notify()
-
-    def finished(self) -> None:
-        """A call ended before its deadline. With the same deadline for every call (65 s by default), a
-        busy client would pile up a minute of finished watches; once they are half the heap, drop them."""
-        with self._condition:
-            self._finished += 1
-            if self._finished > 64 and 2 * self._finished > len(self._heap):
-                self._heap = [entry for entry in self._heap if not entry[2].done]
-                heapq.heapify(self._heap)
-                self._finished = 0
 
     def _run(self) -> None:
         with self._condition:
             while True:
                 while self._heap and self._heap[0][2].done:
                     heapq.heappop(self._heap)
-                    self._finished = max(0, self._finished - 1)
                 if not self._heap:
+                    self._wakes_at = time.monotonic() + 30.0
                     self._condition.wait(30.0)
                     if not self._heap:
                         self._thread = None
@@ -86,6 +81,7 @@ class _Watchdog:
                     continue
                 delay = self._heap[0][0] - time.monotonic()
                 if delay > 0:
+                    self._wakes_at = self._heap[0][0]
                     self._condition.wait(delay)
                     continue
                 _, _, watch = heapq.heappop(self._heap)
@@ -106,7 +102,9 @@ def _shut(connection: Any) -> None:
 _WATCHDOG = _Watchdog()
 
 
-def _claim(connection: Any) -> None:
+def claim(connection: Any) -> None:
+    """Called by a connection (anything with a `sock`) as it sends a request: it is the one the current
+    call's deadline shuts down. Outside a call it does nothing."""
     watch = getattr(_current, "watch", None)
     if watch is not None:
         watch.connection = connection
@@ -116,13 +114,13 @@ def _claim(connection: Any) -> None:
 
 class _WatchedHTTPConnection(HTTPConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        _claim(self)
+        claim(self)
         super().request(*args, **kwargs)
 
 
 class _WatchedHTTPSConnection(HTTPSConnection):
     def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        _claim(self)
+        claim(self)
         super().request(*args, **kwargs)
 
 

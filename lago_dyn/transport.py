@@ -1,5 +1,7 @@
-"""The sync transport, the only code that touches the network: a `requests.Session` per client, explicit
-timeouts, bounded retries and redirects (rules in `wire.py`), and a bounded read of the body.
+"""The sync transports' send loop (`SyncTransport`) and the default transport on it, `RequestsTransport`: a
+`requests.Session` per client, explicit timeouts, bounded retries and redirects (rules in `wire.py`), and a
+bounded read of the body. The other one, on httpx2, is in `httpx2_transport.py`; `open_transport` picks by
+the session a user passes.
 
 A transport is anything with `send(WireRequest) -> WireResponse` and `close()`; tests and users may plug
 their own (a fake, a recording proxy) into `Client(transport=...)`. Operations whose answers stream
@@ -14,15 +16,16 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
 import time
-from typing import Iterator, Protocol
+from typing import Any, Iterator, Protocol
 from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
 
 from .deadline import DeadlineAdapter, Watch
-from .errors import RequestTimeoutError, TransportError
+from .errors import ConfigurationError, RequestTimeoutError, TransportError
 from .streams import OpenStream
 from .wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -31,6 +34,7 @@ from .wire import (
     Attempts,
     BodyBuffer,
     RetryPolicy,
+    Step,
     WireRequest,
     WireResponse,
     describe_target,
@@ -54,39 +58,49 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-class RequestsTransport:
-    """Sends with a `requests.Session` (connection reuse, the user's proxies and certificates).
+def open_transport(session: Any = None, **options: Any) -> "SyncTransport":
+    """`Client`'s transport for `session`: requests' for None or a `requests.Session`, httpx2's for an
+    `httpx2.Client` (used, never closed). `options` are the client's (timeout, deadline, retry, ...)."""
+    if session is None or isinstance(session, requests.Session):
+        return RequestsTransport(session, **options)
+    httpx2 = sys.modules.get("httpx2")  # a user holding an httpx2.Client has imported it
+    if httpx2 is not None and isinstance(session, httpx2.Client):
+        from .httpx2_transport import Httpx2SyncTransport
 
-    A session copied into a forked child (gunicorn --preload, Celery prefork, multiprocessing) still holds
-    the parent's pooled sockets: two processes reading one socket get each other's answers. So the pools
-    are rebuilt, empty, the first time a child sends.
+        return Httpx2SyncTransport(session, **options)
+    raise ConfigurationError(f"Client's session must be a requests.Session or an httpx2.Client, not "
+                             f"{type(session).__module__}.{type(session).__qualname__}")
 
-    `deadline` bounds a whole call, retries, redirects and slow drips included (see `deadline.py`; with a
-    session of the user's own, its adapters are kept and the deadline is checked between steps only)."""
 
-    #: How many origins' environment settings are kept (see `_exchange`).
-    MAX_ORIGINS = 64
+class TransportSettings:
+    """What every transport here is made with: `timeout` (connect, read) per wait, `deadline` for a whole
+    call (default connect + 2 x read), the retry policy, the cap on a response body, TLS verification."""
 
-    def __init__(self, session: requests.Session | None = None, *, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    def __init__(self, *, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, deadline: float | None = None,
                  retry: RetryPolicy | None = None, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-                 verify: bool | str = True, pool_maxsize: int = DEFAULT_POOL_MAXSIZE, deadline: float | None = None):
-        self.owns_session = session is None
-        if session is None:
-            session = requests.Session()
-            for prefix in ("https://", "http://"):
-                session.mount(prefix, DeadlineAdapter(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize))
-        self.session = session
+                 verify: bool | str = True):
         self.timeout = timeout
         self.deadline = deadline if deadline is not None else default_deadline(timeout)
         self.retry = retry or RetryPolicy()
         self.max_response_bytes = max_response_bytes
         self.verify = verify
+
+
+class SyncTransport(TransportSettings):
+    """The send loop both sync transports share (`RequestsTransport`, `httpx2_transport.Httpx2SyncTransport`):
+    retries and redirects decided by `wire.next_step`, a whole call bounded by `deadline` (`deadline.py`),
+    and no pooled socket of a parent process ever used by a forked child (gunicorn --preload, Celery
+    prefork, multiprocessing: two processes reading one socket get each other's answers), so the pools are
+    emptied the first time a child sends. A subclass says how one exchange runs on its HTTP library:
+    `_open` (up to the status and headers), `_response`, `_read_bounded`, `_chunks`, and the answer's own
+    `close()`."""
+
+    def __init__(self, **settings: Any):
+        super().__init__(**settings)
         self._pid = os.getpid()
-        self._environments: dict[tuple[str, str], dict] = {}
 
     def send(self, request: WireRequest) -> WireResponse:
-        if os.getpid() != self._pid:
-            self._forget_parent_connections()
+        self._check_process()
         attempts = Attempts(self.retry, request.method, deadline=time.monotonic() + self.deadline)
         while True:
             outcome: WireResponse | TransportError
@@ -100,21 +114,18 @@ class RequestsTransport:
                 raise step.error
             if step.response is not None:
                 return step.response
-            if step.wait:
-                log.info("%s %s %s; retrying in %.2f s", request.method, request.path, step.why, step.wait)
-                time.sleep(step.wait)
+            _wait(request, step)
             request = step.request  # type: ignore[assignment]
 
     def stream(self, request: WireRequest) -> OpenStream:
         """Send, and return once the status and headers are in, with the body still on the wire: for answers
         read item by item. Redirects and retries follow the rules of `send` (a retried answer is closed
         unread); the read timeout then bounds each wait for the next bytes, not the whole stream."""
-        if os.getpid() != self._pid:
-            self._forget_parent_connections()
+        self._check_process()
         attempts = Attempts(self.retry, request.method, deadline=None)
         while True:
             response = self._open(request)
-            head = WireResponse(response.status_code, response.headers, b"", response.reason or "")
+            head = self._response(response)
             step = next_step(attempts, request, head, self.retry.retry_connection_errors)
             if step.response is not None:
                 return OpenStream(head.status, head.headers, head.reason, self._chunks(request, response),
@@ -122,15 +133,97 @@ class RequestsTransport:
             response.close()  # a redirect or a retried answer is closed unread
             if step.error is not None:
                 raise step.error
-            if step.wait:
-                log.info("%s %s %s; retrying in %.2f s", request.method, request.path, step.why, step.wait)
-                time.sleep(step.wait)
+            _wait(request, step)
             request = step.request  # type: ignore[assignment]
 
-    def _read_rest(self, request: WireRequest, response: requests.Response) -> WireResponse:
-        with response:
+    def _send_once(self, request: WireRequest, watch: Watch, started: float) -> WireResponse:
+        """One exchange; the answer's `elapsed` counts from `started`, the call's first attempt."""
+        problem: TransportError | None = None
+        response = None
+        content = b""
+        try:
+            response = self._open(request)
+        except TransportError as error:  # raised outside any `except`: it carries no context
+            problem = error
+        if response is not None:
+            try:
+                content = self._read_bounded(request, response)
+            except TransportError as error:
+                problem = error
+            finally:
+                response.close()  # a body not read to its end closes the connection instead of pooling it
+        if watch.expired:
+            problem = RequestTimeoutError(f"{request.method} {request.path}: no complete answer from "
+                                          f"{describe_target(request.url)} within the {self.deadline:g} s deadline")
+        if problem is not None:
+            raise problem
+        return self._response(response, content, time.monotonic() - started)
+
+    def _read_rest(self, request: WireRequest, response: Any) -> WireResponse:
+        try:
             content = self._read_bounded(request, response)
-        return WireResponse(response.status_code, response.headers, content, response.reason or "")
+        finally:
+            response.close()
+        return self._response(response, content)
+
+    def _check_process(self) -> None:
+        if os.getpid() != self._pid:
+            self._forget_parent_connections()
+            self._pid = os.getpid()
+
+    def _open(self, request: WireRequest) -> Any:
+        """One request, up to its status and headers (the body is left on the wire); TransportError."""
+        raise NotImplementedError
+
+    def _response(self, response: Any, content: bytes = b"", elapsed: float = 0.0) -> WireResponse:
+        raise NotImplementedError
+
+    def _read_bounded(self, request: WireRequest, response: Any) -> bytes:
+        """The whole body, refused past `max_response_bytes`; TransportError if it does not arrive."""
+        raise NotImplementedError
+
+    def _chunks(self, request: WireRequest, response: Any) -> Iterator[bytes]:
+        """The body as it arrives, for streamed answers."""
+        raise NotImplementedError
+
+    def _forget_parent_connections(self) -> None:
+        """Empty the pools without touching their sockets (the parent still uses them)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+def _wait(request: WireRequest, step: Step) -> None:
+    if step.wait:
+        log.info("%s %s %s; retrying in %.2f s", request.method, request.path, step.why, step.wait)
+        time.sleep(step.wait)
+
+
+class RequestsTransport(SyncTransport):
+    """Sends with a `requests.Session` (connection reuse, the user's proxies and certificates).
+
+    `deadline` bounds a whole call, retries, redirects and slow drips included (see `deadline.py`; with a
+    session of the user's own, its adapters are kept and the deadline is checked between steps only)."""
+
+    #: How many origins' environment settings are kept (see `_exchange`).
+    MAX_ORIGINS = 64
+
+    def __init__(self, session: requests.Session | None = None, *, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+                 retry: RetryPolicy | None = None, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+                 verify: bool | str = True, pool_maxsize: int = DEFAULT_POOL_MAXSIZE, deadline: float | None = None):
+        super().__init__(timeout=timeout, retry=retry, max_response_bytes=max_response_bytes, verify=verify,
+                         deadline=deadline)
+        self.owns_session = session is None
+        if session is None:
+            session = requests.Session()
+            for prefix in ("https://", "http://"):
+                session.mount(prefix, DeadlineAdapter(pool_connections=pool_maxsize, pool_maxsize=pool_maxsize))
+        self.session = session
+        self._environments: dict[tuple[str, str], dict] = {}
+
+    def _response(self, response: requests.Response, content: bytes = b"", elapsed: float = 0.0) -> WireResponse:
+        return WireResponse(response.status_code, response.headers, content, response.reason or "", elapsed)
 
     def _chunks(self, request: WireRequest, response: requests.Response) -> Iterator[bytes]:
         """The body as it arrives: whatever one read of the socket gives (up to 64 KiB), not a fixed size,
@@ -147,28 +240,6 @@ class RequestsTransport:
             problem = _broken_stream(request, exc)
         if problem is not None:
             raise problem
-
-    def _send_once(self, request: WireRequest, watch: Watch, started: float) -> WireResponse:
-        """One exchange; the answer's `elapsed` counts from `started`, the call's first attempt."""
-        problem: TransportError | None = None
-        response = None
-        try:
-            response = self._open(request)
-        except TransportError as error:  # raised outside any `except`: it carries no context
-            problem = error
-        if response is not None:
-            with response:
-                try:
-                    content = self._read_bounded(request, response)
-                except TransportError as error:
-                    problem = error
-        if watch.expired:
-            problem = RequestTimeoutError(f"{request.method} {request.path}: no complete answer from "
-                                          f"{describe_target(request.url)} within the {self.deadline:g} s deadline")
-        if problem is not None:
-            raise problem
-        return WireResponse(response.status_code, response.headers, content, response.reason or "",
-                            time.monotonic() - started)
 
     def _open(self, request: WireRequest) -> requests.Response:
         """One request, up to its status and headers (the body is left on the wire)."""
@@ -230,7 +301,6 @@ class RequestsTransport:
         for adapter in self.session.adapters.values():
             if isinstance(adapter, requests.adapters.HTTPAdapter):
                 adapter.__setstate__(adapter.__getstate__())  # a new, empty pool manager, same settings
-        self._pid = os.getpid()
 
     def close(self) -> None:
         if self.owns_session:

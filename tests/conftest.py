@@ -1,4 +1,7 @@
 import logging
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -50,6 +53,85 @@ def lago(default_spec):
 def client(lago, default_spec):
     with lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY, retry=lago_dyn.RetryPolicy(retries=0)) as c:
         yield c
+
+
+#: The `Client` options that belong to its transport (given to `Httpx2SyncTransport` itself).
+TRANSPORT_OPTIONS = ("timeout", "deadline", "retry", "verify", "max_response_bytes", "pool_maxsize")
+
+
+@pytest.fixture(params=["requests", "httpx2"])
+def make_client(request):
+    """`lago_dyn.Client` on each sync transport, so that the transport contract tests run on both: the
+    default (requests) and `Httpx2SyncTransport`, given the transport's options the test passes."""
+    if request.param == "requests":
+        return lago_dyn.Client
+    if sys.version_info < (3, 11):
+        pytest.skip("httpx2 needs Python 3.11+")
+    from lago_dyn.httpx2_transport import Httpx2SyncTransport
+
+    def make(spec=None, **options):
+        moved = {name: options.pop(name) for name in TRANSPORT_OPTIONS if name in options}
+        return lago_dyn.Client(spec, transport=Httpx2SyncTransport(**moved), **options)
+
+    return make
+
+
+@pytest.fixture
+def any_client(lago, default_spec, make_client):
+    """The `client` fixture on each sync transport."""
+    with make_client(default_spec, base_url=lago.base_url, api_key=API_KEY,
+                     retry=lago_dyn.RetryPolicy(retries=0)) as c:
+        yield c
+
+
+class ConnectionWatcher:
+    """A keep-alive HTTP server on 127.0.0.1 answering `{}`, which sees each connection open and close."""
+
+    def __init__(self):
+        watcher = self
+        self.opened, self.closed = 0, threading.Semaphore(0)
+        self.headers, self.paths = [], []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                watcher.opened += 1
+
+            def finish(self):
+                super().finish()
+                watcher.closed.release()
+
+            def do_GET(self):
+                watcher.headers.append(dict(self.headers.items()))
+                watcher.paths.append(self.path)  # a proxy is asked for the absolute URL
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def saw_a_close(self, within=5.0):
+        return self.closed.acquire(timeout=within)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def watcher():
+    server = ConnectionWatcher()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

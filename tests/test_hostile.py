@@ -226,8 +226,8 @@ def test_path_injection_never_leaves_the_segment(client, lago):
 
 # -- 4. flaky servers ----------------------------------------------------------------------------------
 
-def test_429_is_retried_honouring_retry_after_for_every_method(lago, default_spec):
-    client = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY,
+def test_429_is_retried_honouring_retry_after_for_every_method(lago, default_spec, make_client):
+    client = make_client(default_spec, base_url=lago.base_url, api_key=API_KEY,
                              retry=lago_dyn.RetryPolicy(retries=2, max_total=10))
     lago.reply("find_all_customers", status=429, body={"status": 429, "error": "Too Many Requests"},
                headers={"Retry-After": "1"}, times=1)
@@ -241,16 +241,16 @@ def test_429_is_retried_honouring_retry_after_for_every_method(lago, default_spe
     assert len(lago.requests) == 4
 
 
-def test_5xx_retries_are_bounded_in_count_and_time(lago, default_spec):
-    client = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY,
+def test_5xx_retries_are_bounded_in_count_and_time(lago, default_spec, make_client):
+    client = make_client(default_spec, base_url=lago.base_url, api_key=API_KEY,
                              retry=lago_dyn.RetryPolicy(retries=2, backoff=0.05))
     lago.reply("find_all_customers", status=503, body={"status": 503, "error": "Unavailable"})
     started = time.monotonic()
     with pytest.raises(lago_dyn.ServerError):
         client.find_all_customers()
     assert len(lago.requests) == 3 and time.monotonic() - started < 2
-    opted_in = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY,
-                               retry=lago_dyn.RetryPolicy(retries=1, backoff=0.01, retry_non_idempotent=True))
+    opted_in = make_client(default_spec, base_url=lago.base_url, api_key=API_KEY,
+                           retry=lago_dyn.RetryPolicy(retries=1, backoff=0.01, retry_non_idempotent=True))
     lago.reply("create_customer", status=502, body={"status": 502, "error": "Bad gateway"}, times=1)
     assert opted_in.create_customer({"customer": {"external_id": "r"}}).customer.external_id == "r"
 
@@ -298,15 +298,15 @@ def headers(length=None, chunked=False):
     ("endless chunked body", lambda c: [c.sendall(b"10000\r\n" + b" " * 0x10000 + b"\r\n") for _ in range(64)],
      lago_dyn.TransportError),
 ])
-def test_misbehaving_servers_give_our_errors_quickly(default_spec, name, respond, error):
+def test_misbehaving_servers_give_our_errors_quickly(default_spec, name, respond, error, make_client):
     def answer(connection):
         if name == "endless chunked body":
             connection.sendall(headers(chunked=True))
         respond(connection)
 
     server = RawServer(answer)
-    client = lago_dyn.Client(default_spec, base_url=server.url, api_key=API_KEY, timeout=(2, 2),
-                             retry=lago_dyn.RetryPolicy(retries=0), max_response_bytes=1024 * 1024)
+    client = make_client(default_spec, base_url=server.url, api_key=API_KEY, timeout=(2, 2),
+                         retry=lago_dyn.RetryPolicy(retries=0), max_response_bytes=1024 * 1024)
     started = time.monotonic()
     with pytest.raises(error) as caught:
         client.find_all_customers()
@@ -317,24 +317,24 @@ def test_misbehaving_servers_give_our_errors_quickly(default_spec, name, respond
 
 # -- 5. secrets ----------------------------------------------------------------------------------------
 
-def test_the_token_is_not_forwarded_to_another_host_on_redirect(lago, default_spec):
+def test_the_token_is_not_forwarded_to_another_host_on_redirect(lago, default_spec, make_client):
     with LocalLago(default_spec) as other:
         target = other.base_url.replace("127.0.0.1", "localhost") + "/customers"
         lago.reply("find_all_customers", status=302, headers={"Location": target}, content=b"")
-        client = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY)
+        client = make_client(default_spec, base_url=lago.base_url, api_key=API_KEY)
         with pytest.raises(lago_dyn.UnauthorizedError):  # the other host never got the key, so it refuses
             client.find_all_customers()
         assert other.requests, "the redirect was not followed"
         assert "Authorization" not in other.requests[-1].headers
 
 
-def test_tls_verification_is_on_by_default(default_spec):
-    assert lago_dyn.Client(default_spec).transport.verify is True
+def test_tls_verification_is_on_by_default(default_spec, make_client):
+    assert make_client(default_spec).transport.verify is True
 
 
-def test_the_token_never_appears_in_warnings(lago, default_spec, recwarn, caplog):
+def test_the_token_never_appears_in_warnings(lago, default_spec, recwarn, caplog, make_client):
     lago.reply("find_customer", body={"customer": {"external_id": API_KEY[:3]}})
-    client = lago_dyn.Client(default_spec, base_url=lago.base_url, api_key=API_KEY, response_validation="warn")
+    client = make_client(default_spec, base_url=lago.base_url, api_key=API_KEY, response_validation="warn")
     client.find_customer("c-1")
     texts = [str(w.message) for w in recwarn] + [caplog.text, repr(client), repr(client.transport)]
     assert all(API_KEY not in text for text in texts)
@@ -342,9 +342,9 @@ def test_the_token_never_appears_in_warnings(lago, default_spec, recwarn, caplog
 
 # -- 6. threads ----------------------------------------------------------------------------------------
 
-def test_one_client_shared_by_8_threads_making_1000_calls(lago):
+def test_one_client_shared_by_8_threads_making_1000_calls(lago, make_client):
     spec = lago_dyn.load_spec(cache_dir=False)  # its own, so the compile count is this test's alone
-    client = lago_dyn.Client(spec, base_url=lago.base_url, api_key=API_KEY)
+    client = make_client(spec, base_url=lago.base_url, api_key=API_KEY)
     mismatches, errors = [], []
 
     def worker(thread):

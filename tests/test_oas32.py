@@ -141,10 +141,11 @@ def server():
 
 
 @pytest.fixture
-def client(server, oas32_spec):
-    with lago_dyn.Client(oas32_spec, base_url=f"http://127.0.0.1:{server.server_port}/api",
-                         profile=lago_dyn.GENERIC, auth={"device": "device-token"},
-                         retry=lago_dyn.RetryPolicy(retries=0)) as made:
+def client(server, oas32_spec, make_client):
+    """On each sync transport: streams, QUERY and PURGE go through both."""
+    with make_client(oas32_spec, base_url=f"http://127.0.0.1:{server.server_port}/api",
+                     profile=lago_dyn.GENERIC, auth={"device": "device-token"},
+                     retry=lago_dyn.RetryPolicy(retries=0)) as made:
         yield made
 
 
@@ -205,10 +206,10 @@ def test_closing_the_iterator_closes_the_connection(client, server):
     assert client.find_invoice("F-1").number == "F-1"  # the pool serves the next call
 
 
-def test_a_stream_follows_redirects_and_retries_before_its_first_byte(oas32_spec, server):
+def test_a_stream_follows_redirects_and_retries_before_its_first_byte(oas32_spec, server, make_client):
     server.hiccups = [307, 503]
-    with lago_dyn.Client(oas32_spec, base_url=f"http://127.0.0.1:{server.server_port}/api", profile=lago_dyn.GENERIC,
-                         retry=lago_dyn.RetryPolicy(retries=1, backoff=0)) as retrying:
+    with make_client(oas32_spec, base_url=f"http://127.0.0.1:{server.server_port}/api", profile=lago_dyn.GENERIC,
+                     retry=lago_dyn.RetryPolicy(retries=1, backoff=0)) as retrying:
         assert [event.id for event in retrying.stream_events(3)] == ["0", "1", "2"]
     assert [entry["path"] for entry in server.received] == ["/api/events"] * 3
 
