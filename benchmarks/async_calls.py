@@ -53,11 +53,15 @@ async def _lago_dyn(api: str, spec_path: Path) -> tuple[Call, Callable[[], Await
 
 
 async def _aiopenapi3(api: str, spec_path: Path) -> tuple[Call, Callable[[], Awaitable[None]]]:
-    import httpx
+    import httpx2
     from aiopenapi3 import FileSystemLoader, OpenAPI
 
     def session_factory(*args: Any, **kwargs: Any) -> Any:
-        return httpx.AsyncClient(*args, limits=httpx.Limits(max_connections=IN_FLIGHT), **kwargs)
+        return httpx2.AsyncClient(*args, limits=httpx2.Limits(max_connections=IN_FLIGHT), **kwargs)
+
+    # aiopenapi3 0.11 tells sync from async by the factory's return annotation, read as a class (this
+    # module's annotations are strings).
+    session_factory.__annotations__ = {"return": httpx2.AsyncClient}
 
     # Its documented way to load a spec from disk (without the loader it cannot read 1.51.0).
     client = OpenAPI.load_file(api, spec_path.name, session_factory=session_factory,

@@ -527,9 +527,9 @@ def main() -> int:
                    first <= 20)
         report.row("lago_dyn: opening the transport before it (importing requests, moved out of Client())",
                    f"{opening:.1f} ms")
-        total = giant["ours, first call"][0]
-        report.row("lago_dyn: the whole process, import + Client + first call", f"{total * 1000:.0f} ms",
-                   f"{total / floor_json:.2f}x")
+        whole = giant["ours, first call"][0]
+        report.row("lago_dyn: the whole process, import + Client + first call", f"{whole * 1000:.0f} ms",
+                   f"{whole / floor_json:.2f}x")
         report.row("peak RSS: json.loads / lago_dyn", f"{floor_rss / 1024:.0f} / {ours_rss / 1024:.0f} MiB",
                    f"{ours_rss / floor_rss:.2f}x", "<= 1.5x json.loads", ours_rss <= 1.5 * floor_rss)
         for name in PEER_GITHUB_LOAD:

@@ -73,8 +73,8 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY})
 
 __all__ = [
-    "ApiError", "ApiObject", "Httpx2SyncTransport", "ApiResponse", "AsyncClient", "AuthenticationError", "BadRequestError", "Client",
-    "ConfigurationError", "ConflictError", "ForbiddenError", "GENERIC", "LagoDynError", "MissingCredentialsError", "ModelValidationError",
+    "ApiError", "ApiObject", "ApiResponse", "AsyncClient", "AuthenticationError", "BadRequestError", "Client",
+    "ConfigurationError", "ConflictError", "ForbiddenError", "GENERIC", "Httpx2SyncTransport", "LagoDynError", "MissingCredentialsError", "ModelValidationError",
     "NotFoundError", "OAuth2ClientCredentials", "Profile", "OperationNotFoundError", "RateLimitError", "RequestTimeoutError",
     "RequestValidationError", "ResponseTooLargeError", "ResponseValidationError", "RetryPolicy", "ServerError", "Spec", "SpecError",
     "SpecLoadError", "TransportError", "UnauthorizedError", "UnknownFieldsWarning", "UnprocessableEntityError",

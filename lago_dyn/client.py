@@ -230,10 +230,11 @@ class BaseClient:
             response_validation=modes, request_formats=check_formats != "none",
             response_formats=check_formats == "both", typed_results=typed_results, unknown_fields=unknown_fields,
         )
-        self._calls = self._calls_type(settings, transport, self._transport_opener(
+        opener = (lambda: transport) if transport is not None else self._transport_opener(
             session, timeout=timeout, deadline=deadline, retry=retry, verify=verify,
             max_response_bytes=max_response_bytes, pool_maxsize=pool_maxsize,
-        ), on_event)
+        )
+        self._calls = self._calls_type(settings, transport, opener, on_event)
         self._calls.on_rate_limit = on_rate_limit
         if events_base_url is not None:
             ingest = _checked_base_url(events_base_url)

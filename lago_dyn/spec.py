@@ -1,8 +1,9 @@
 """The spec as lago_dyn sees it: `$ref` resolution, and each operation reduced to what a call needs.
 
-Only what binding and request building need is resolved up front (parameters, bodies, responses: a few
-milliseconds for 263 operations). Schemas are never inlined: validators refer to them by URI
-(`file:///…/lago.yaml#/components/schemas/Customer`), so recursive schemas cost nothing here.
+Loading makes an index of the operations (names, methods, paths, tags, texts: enough to bind, group and
+list them); an operation's parameters, body and answers are resolved on its first use. Schemas are never
+inlined: validators refer to them by URI (`file:///…/lago.yaml#/components/schemas/Customer`), so
+recursive schemas cost nothing here.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ _POINTER_SAFE = "/~!$&'()*+,;=:@-._"
 _PLAIN_TOKEN = re.compile(r"[A-Za-z0-9_.\-]*")
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: a `true` key and a `1` key are not one token
 def _escape(token: str) -> str:
     """One JSON-pointer token, escaped for a URI fragment. Cached: a spec repeats the same few hundred
     tokens (`parameters`, `0`, `content`, `application/json`, ...) tens of thousands of times."""
