@@ -46,8 +46,8 @@ from .wire import (
     RetryPolicy,
     WireRequest,
     WireResponse,
+    chain_problem,
     describe_target,
-    exception_chain,
     next_step,
 )
 
@@ -352,14 +352,9 @@ logging.getLogger("httpx2").addFilter(_PathOnly())
 
 def _connection_problem(exc: BaseException) -> str:
     """What went wrong, in plain words, from the exception's type and its chain (never its text)."""
-    chain = exception_chain(exc)
-    names = {type(item).__name__ for item in chain}
-    if any(isinstance(item, ssl.SSLError) for item in chain):
-        return "TLS handshake failed (certificate or protocol)"
-    if "ConnectionRefusedError" in names:
-        return "connection refused"
-    if "gaierror" in names:
-        return "the host name could not be resolved (DNS)"
+    shown = chain_problem(exc)
+    if shown is not None:
+        return shown
     if isinstance(exc, (httpx2.UnsupportedProtocol, httpx2.InvalidURL)):
         return "the URL is not a valid http(s) URL"
     if isinstance(exc, (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError)):

@@ -37,6 +37,7 @@ from .wire import (
     Step,
     WireRequest,
     WireResponse,
+    chain_problem,
     describe_target,
     exception_chain,
     next_step,
@@ -321,18 +322,14 @@ def _broken_stream(request: WireRequest, exc: Exception) -> TransportError:
 
 def _connection_problem(exc: requests.RequestException) -> str:
     """What went wrong, in plain words, from the exception's type and its chain (never its text)."""
-    chain = exception_chain(exc)
-    names = {type(item).__name__ for item in chain}
-    if isinstance(exc, requests.exceptions.SSLError) or any("SSL" in name for name in names):
-        return "TLS handshake failed (certificate or protocol)"
-    if "ConnectionRefusedError" in names:
-        return "connection refused"
-    if "NameResolutionError" in names or "gaierror" in names:
-        return "the host name could not be resolved (DNS)"
+    shown = chain_problem(exc)  # requests.exceptions.SSLError is named SSL... too
+    if shown is not None:
+        return shown
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
                         requests.exceptions.MissingSchema)):
         return "the URL is not a valid http(s) URL"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "ProtocolError" in names:
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or any(
+            type(item).__name__ == "ProtocolError" for item in exception_chain(exc)):
         return "the connection broke (the server closed it or sent a malformed answer)"
     if isinstance(exc, requests.ConnectionError):
         return "could not connect (ConnectionError)"

@@ -306,3 +306,17 @@ def exception_chain(exc: BaseException, limit: int = 10) -> list[BaseException]:
                     break
         current = following if following not in chain else None
     return chain
+
+
+def chain_problem(exc: BaseException) -> str | None:
+    """The plain words, the same for every transport, for what an exception's chain shows whatever the
+    HTTP library raised it: a TLS failure, a refused connection or an unknown host (read from the types'
+    names: `ssl`'s errors are all named SSL...). None when the chain shows none of them."""
+    names = {type(item).__name__ for item in exception_chain(exc)}
+    if any("SSL" in name for name in names):
+        return "TLS handshake failed (certificate or protocol)"
+    if "ConnectionRefusedError" in names:
+        return "connection refused"
+    if names & {"NameResolutionError", "gaierror"}:
+        return "the host name could not be resolved (DNS)"
+    return None
