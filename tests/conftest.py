@@ -9,7 +9,20 @@ import pytest
 import lago_dyn
 from lago_dyn.testing import LocalLago
 
-SPECS = Path(__file__).resolve().parent.parent.parent / "shared" / "specs"
+
+
+def _shared_folder() -> Path:
+    """`../shared` beside the project; also found from a copy of the tests one level deeper (the mutation
+    run copies them into `mutants/`), so both see the same specs."""
+    here = Path(__file__).resolve().parent
+    for project in (here.parent, here.parent.parent):
+        if (project.parent / "shared").is_dir():
+            return project.parent / "shared"
+    return here.parent.parent / "shared"
+
+
+SHARED = _shared_folder()
+SPECS = SHARED / "specs"
 API_KEY = "sk_test_do_not_leak_51f0c"
 
 

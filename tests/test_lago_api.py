@@ -6,19 +6,18 @@ import datetime as dt
 import inspect
 import io
 import re
-from pathlib import Path
 
 import pytest
 
 import lago_dyn
 import lago_dyn.lago_api as lago_api
-from conftest import API_KEY, shared_spec
+from conftest import API_KEY, SHARED, shared_spec
 from lago_dyn.examples import valid_example
 from lago_dyn.lago_api.models import namespace
 from lago_dyn.testing import LocalLago
 from lago_dyn.validation import READ
 
-SEED = Path(__file__).resolve().parent.parent.parent / "shared" / "seed" / "CustomersApi.md"
+SEED = SHARED / "seed" / "CustomersApi.md"
 CUSTOMER_ID = "5eb02857-a71e-4ea2-bcf9-57d3a41bc6ba"
 #: The one placeholder that fails in the generated client too: a CustomerCreateInput without its fields.
 PLACEHOLDER = "lago_api.CustomerCreateInput()"
