@@ -285,7 +285,7 @@ def round_trips(api: str, calls: int, rounds: int, errors: dict[str, str]) -> di
     if installed("httpx2"):
         import httpx2
 
-        from lago_dyn.httpx2_transport import Httpx2SyncTransport
+        from lago_dyn.http.httpx2_transport import Httpx2SyncTransport
 
         bare_httpx2 = httpx2.Client(headers={"Authorization": "Bearer k"})
         ours_httpx2 = lago_dyn.Client(spec, base_url=api, api_key="k", transport=Httpx2SyncTransport())
@@ -421,7 +421,7 @@ def concurrency(api: str, total: int, in_flight: int) -> dict[str, float]:
     if installed("httpx2"):
         import httpx2
 
-        from lago_dyn.httpx2_transport import Httpx2SyncTransport
+        from lago_dyn.http.httpx2_transport import Httpx2SyncTransport
 
         limits = httpx2.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
         bare_httpx2 = httpx2.Client(limits=limits)

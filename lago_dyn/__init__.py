@@ -40,25 +40,26 @@ from .errors import (
 )
 from .rate_limits import RateLimit
 from .models import ApiObject, ApiResponse
-from .lago import default_spec_path
-from .pipeline import UnknownFieldsWarning
-from .profile import GENERIC, Profile
-from .spec import Spec
+from .lago.profile import default_spec_path
+from .call.pipeline import UnknownFieldsWarning
+from .call.profile import GENERIC, Profile
+from .spec.model import Spec
 from .wire import RetryPolicy, WireRequest, WireResponse
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 
 #: Imported on first mention (PEP 562), so that `import lago_dyn` loads only what a call needs: the async
 #: facade alone would bring asyncio and httpx2 (about 60 ms).
-_LAZY = {"AsyncClient": "async_client", "BatchFailure": "events", "SendReport": "events", "send_events": "events",
-         "verify_signature": "signatures", "Httpx2SyncTransport": "httpx2_transport"}
+_LAZY = {"AsyncClient": "async_client", "BatchFailure": "lago.events", "SendReport": "lago.events",
+         "send_events": "lago.events", "verify_signature": "lago.signatures",
+         "Httpx2SyncTransport": "http.httpx2_transport"}
 
 if TYPE_CHECKING:
     from .async_client import AsyncClient
-    from .events import BatchFailure, SendReport, send_events
-    from .httpx2_transport import Httpx2SyncTransport
-    from .signatures import verify_signature
+    from .lago.events import BatchFailure, SendReport, send_events
+    from .http.httpx2_transport import Httpx2SyncTransport
+    from .lago.signatures import verify_signature
 
 
 def __getattr__(name: str) -> Any:

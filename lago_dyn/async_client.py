@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any, AsyncIterator, Callable, Iterator, Mapping
 
-from . import binding, pipeline
+from .binding import functions as binding
+from .call import pipeline
 from .client import BaseClient, Calls
 from .models import ApiResponse
-from .spec import Operation
+from .spec.model import Operation
 from .wire import WireResponse
 
 
@@ -55,7 +56,7 @@ class AsyncClient(BaseClient):
 
     def _transport_opener(self, session: Any, **options: Any) -> Callable[[], Any]:
         # httpx2 is only imported by async users; without it (Python < 3.11) this is a ConfigurationError.
-        from .httpx2_transport import Httpx2Transport
+        from .http.httpx2_transport import Httpx2Transport
 
         transport = Httpx2Transport(session, **options)  # now: it checks `session`, and opening is cheap
         return lambda: transport

@@ -17,22 +17,25 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from . import binding, pipeline
+from .binding import functions as binding
+from .call import pipeline
 from .auth import Credential, Credentials
 from .errors import ConfigurationError, OperationNotFoundError
-from .lago import FULL_SPEC_HINT, LAGO, default_spec_path
-from .loader import DEFAULT_LOAD_TIMEOUT, SpecSource, load_document
+from .lago.profile import FULL_SPEC_HINT, LAGO, default_spec_path
+from .spec.loader import DEFAULT_LOAD_TIMEOUT, SpecSource, load_document
+from .spec.source import Fetcher
 from .rate_limits import RateLimit, RateLimitCallback
-from .profile import Profile
-from .spec import Operation, Spec
+from .call.profile import Profile
+from .spec.model import Operation, Spec
 from .suggest import did_you_mean
+from .validation import SchemaValidators
 from .wire import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_POOL_MAXSIZE, DEFAULT_TIMEOUT, RetryPolicy, WireRequest, WireResponse
 
 if TYPE_CHECKING:
     import requests
 
-    from .events import SendReport
-    from .transport import Transport
+    from .lago.events import SendReport
+    from .http.transport import Transport
     from .webhooks import WebhookGroup
 
 log = logging.getLogger("lago_dyn")
@@ -63,10 +66,20 @@ def load_spec(
     same `Spec`, its compiled validators included; `cache_dir=False` gives a fresh one."""
     loaded = load_document(source if source is not None else default_spec_path(), cache_dir=cache_dir,
                            timeout=timeout, allow_remote_refs=allow_remote_refs, ref_root=ref_root,
-                           base_uri=base_uri, session=session, verify=verify, overlays=overlays)
+                           base_uri=base_uri, session=session, verify=verify, overlays=overlays,
+                           open_transport=spec_transport)
     if loaded.spec is None:
-        loaded.spec = Spec(loaded)
+        loaded.spec = Spec(loaded, compile_validators=SchemaValidators)
     return loaded.spec
+
+
+def spec_transport(fetcher: Fetcher) -> Any:
+    """The transport a spec, an overlay or a remote `$ref` is fetched with: the default one, on the
+    user's `session`, with the fetcher's timeout, size cap and `verify`."""
+    from .http.transport import RequestsTransport
+
+    return RequestsTransport(fetcher.session, timeout=fetcher.timeout, max_response_bytes=fetcher.max_bytes,
+                             verify=fetcher.verify)
 
 
 class Calls:
@@ -238,7 +251,7 @@ class BaseClient:
         self._calls.on_rate_limit = on_rate_limit
         if events_base_url is not None:
             ingest = _checked_base_url(events_base_url)
-            from .events import EVENT_OPERATIONS
+            from .lago.events import EVENT_OPERATIONS
 
             self._calls.hosts = {name: ingest for name in EVENT_OPERATIONS if name in self.spec.operations}
         self._watch_lifetime()
@@ -379,8 +392,8 @@ class Client(BaseClient):
                     backoff: float = 0.5) -> SendReport:
         """Send any number of usage events with `create_batch_events`, `batch_size` at a time: each event
         without a `transaction_id` gets a unique one, a failed batch is resent, progress goes to
-        `on_event`; see `lago_dyn.events.send_events`."""
-        from .events import send_events
+        `on_event`; see `lago_dyn.lago.events.send_events`."""
+        from .lago.events import send_events
 
         return send_events(self, events, batch_size=batch_size, retries=retries, backoff=backoff)
 
@@ -404,7 +417,7 @@ class Client(BaseClient):
 
 
 def _open_transport(session: Any, **options: Any) -> Transport:
-    from .transport import open_transport  # imports requests: at the first send, not at `import lago_dyn`
+    from .http.choice import open_transport  # imports requests: at the first send, not at `import lago_dyn`
 
     return open_transport(session, **options)
 

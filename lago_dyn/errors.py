@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Sequence
 
+from .rate_limits import RateLimit, retry_after
+
 
 class LagoDynError(Exception):
     """Base of every error lago_dyn raises."""
@@ -213,14 +215,10 @@ class RateLimitError(ApiError):
 
     @property
     def retry_after(self) -> float | None:
-        from .rate_limits import retry_after
-
         return retry_after(self.headers)
 
     @property
-    def rate_limit(self) -> Any:
-        from .rate_limits import RateLimit
-
+    def rate_limit(self) -> RateLimit | None:
         return RateLimit.from_headers(self.headers)
 
 

@@ -259,7 +259,7 @@ class SchemaFields:
 
     def _declared(self, uri: str, depth: int) -> Declared:
         """Shallow: a field's own fields wait until that field is read."""
-        from .spec import child_uri
+        from .spec.model import child_uri
 
         node, resolved = self._spec.resolve(self._spec.node_at(uri), uri)
         declared = Declared(self, uri)
@@ -281,7 +281,7 @@ class SchemaFields:
 
     def _converter(self, uri: str, depth: int) -> Callable[[Any], Any] | None:
         """The typed-value converter for a schema's `format`, looking through $ref and composition."""
-        from .spec import child_uri
+        from .spec.model import child_uri
 
         node, uri = self._spec.resolve(self._spec.node_at(uri), uri)
         if not isinstance(node, dict) or depth > 10:

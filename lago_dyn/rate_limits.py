@@ -1,4 +1,5 @@
-"""Lago's rate-limit headers, read: `x-ratelimit-limit` (requests allowed in the window),
+"""Rate-limit headers, read: `Retry-After` (RFC 9110: seconds or an HTTP date), and the `x-ratelimit-*`
+trio that Lago sends (GitHub and many others too): `x-ratelimit-limit` (requests allowed in the window),
 `x-ratelimit-remaining` (left in it) and `x-ratelimit-reset` (seconds until it resets).
 
 A client's `on_rate_limit` callback is given a `RateLimit` for every answer that carries them (a
@@ -8,10 +9,30 @@ self-hosted Lago that enforces no limit sends none), so a program can slow down 
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-from .wire import retry_after_seconds
+
+def retry_after_seconds(value: str | None, ceiling: float = 3600.0) -> float | None:
+    """A `Retry-After` header (seconds or an HTTP date) as seconds within [0, ceiling]; None when absent
+    or meaningless (`nan`, garbage)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            import email.utils  # an HTTP date is rare: Retry-After is nearly always seconds
+
+            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, OverflowError, IndexError):
+            return None
+    if math.isnan(seconds):
+        return None
+    return min(max(0.0, seconds), ceiling)
+
 
 #: The longest wait `retry_after` ever suggests (seconds): a bogus header must not park a worker for days.
 MAX_RETRY_AFTER = 3600.0

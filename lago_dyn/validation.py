@@ -21,9 +21,9 @@ import threading
 from urllib.parse import unquote, urljoin
 from typing import Any, Callable, Iterable
 
-from . import walk
+from .spec import walk
 from .errors import SpecError, Violation
-from .spec import Spec
+from .spec.model import Spec
 from .suggest import closest, did_you_mean
 
 #: Which direction data travels decides OpenAPI 3.0's readOnly/writeOnly rules.
@@ -128,7 +128,7 @@ class SchemaValidators:
         known = self._rules.get(uri)
         if known is not None:
             return known
-        from .spec import child_uri
+        from .spec.model import child_uri
 
         node, resolved = self._spec.resolve(self._spec.node_at(uri), uri)
         node = node if isinstance(node, dict) else {}

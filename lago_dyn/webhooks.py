@@ -14,9 +14,9 @@ from typing import Any, Callable, Iterator, Mapping
 
 from .errors import OperationNotFoundError, WebhookValidationError
 from .models import ApiObject, parse_json
-from .signatures import JWT, load_public_key, signature_algorithm, verify_signature
+from .lago.signatures import JWT, load_public_key, signature_algorithm, verify_signature
 from .suggest import did_you_mean
-from .spec import Spec
+from .spec.model import Spec
 from .validation import WRITE
 
 

@@ -8,13 +8,13 @@ built from it, redacts them by construction.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field, replace
 from typing import Mapping
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from .errors import RequestTimeoutError, ResponseTooLargeError, TransportError
+from .rate_limits import retry_after_seconds
 
 #: (connect, read) seconds. Never "forever": a hung server must not hang the caller.
 DEFAULT_TIMEOUT = (5.0, 30.0)
@@ -121,25 +121,6 @@ class RetryPolicy:
 
 
 NO_RETRIES = RetryPolicy(retries=0)
-
-
-def retry_after_seconds(value: str | None, ceiling: float = 3600.0) -> float | None:
-    """A `Retry-After` header (seconds or an HTTP date) as seconds within [0, ceiling]; None when absent
-    or meaningless (`nan`, garbage)."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            import email.utils  # an HTTP date is rare: Retry-After is nearly always seconds
-
-            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError, OverflowError, IndexError):
-            return None
-    if math.isnan(seconds):
-        return None
-    return min(max(0.0, seconds), ceiling)
 
 
 @dataclass(frozen=True)

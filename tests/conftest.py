@@ -80,7 +80,7 @@ def make_client(request):
         return lago_dyn.Client
     if sys.version_info < (3, 11):
         pytest.skip("httpx2 needs Python 3.11+")
-    from lago_dyn.httpx2_transport import Httpx2SyncTransport
+    from lago_dyn.http.httpx2_transport import Httpx2SyncTransport
 
     def make(spec=None, **options):
         moved = {name: options.pop(name) for name in TRANSPORT_OPTIONS if name in options}

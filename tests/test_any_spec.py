@@ -272,7 +272,7 @@ def test_missing_credentials_raise_before_anything_is_sent(server):
 
 
 def test_secrets_are_redacted_in_reprs_and_credentials_are_checked_at_construction(client, server):
-    from lago_dyn import pipeline
+    from lago_dyn.call import pipeline
 
     spec = make_spec(server.base + "/token")
 

@@ -13,7 +13,7 @@ import stat
 import pytest
 
 import lago_dyn
-from lago_dyn import cache
+from lago_dyn.spec import cache
 
 PLANTED_SERVER = "https://attacker.example/api/v1"
 OTHER_UID = 4242
@@ -137,7 +137,7 @@ def test_an_entry_that_is_not_an_entry_is_ignored(planted, folder, source, log_r
 
 
 def test_an_entry_from_another_lago_dyn_version_is_not_trusted(planted, folder, source, log_records, monkeypatch):
-    monkeypatch.setattr(lago_dyn, "__version__", "99.0.0")
+    monkeypatch.setattr(lago_dyn._version, "__version__", "99.0.0")
     load_fresh_and_check(source, folder, log_records, "its lago_dyn is '0.1.0', not '99.0.0'")
 
 

@@ -14,7 +14,7 @@ import pytest
 
 import lago_dyn
 from conftest import API_KEY, shared_spec
-from lago_dyn import diff
+from lago_dyn.tools import diff
 
 
 def cli(*args, env=None, timeout=120, input=None):
@@ -254,7 +254,8 @@ def test_the_stub_prelude_describes_the_real_classes():
     base, attribute and method must exist on the real one, or a type checker would pass code that fails."""
     import ast
 
-    from lago_dyn import errors, stubs
+    from lago_dyn import errors
+    from lago_dyn.tools import stubs
 
     tree = ast.parse(stubs._PRELUDE.format(title="t", version="1"))
     checked = 0

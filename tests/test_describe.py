@@ -11,7 +11,7 @@ import pytest
 
 import lago_dyn
 from conftest import API_KEY, shared_spec
-from lago_dyn import describe
+from lago_dyn.binding import describe
 from test_cli_and_tools import cli
 
 

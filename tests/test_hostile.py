@@ -111,7 +111,7 @@ def _enum_field(spec, operation, body):
 
 
 def _arguments(spec, operation, client, body):
-    from lago_dyn.examples import example
+    from lago_dyn.binding.examples import example
     arguments = {p.python_name: example(spec, p.schema) for p in operation.parameters if p.required}
     for parameter in operation.parameters:
         if parameter.required and parameter.schema_uri:

@@ -12,7 +12,7 @@ import pytest
 import lago_dyn
 import lago_dyn.lago_api as lago_api
 from conftest import API_KEY, SHARED, shared_spec
-from lago_dyn.examples import valid_example
+from lago_dyn.binding.examples import valid_example
 from lago_dyn.lago_api.models import namespace
 from lago_dyn.testing import LocalLago
 from lago_dyn.validation import READ

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 import lago_dyn
 from conftest import API_KEY
-from lago_dyn.examples import valid_example
+from lago_dyn.binding.examples import valid_example
 from lago_dyn.testing import LocalLago
 from lago_dyn.validation import WRITE
 

@@ -202,7 +202,7 @@ def test_missing_operation_id_gets_a_name_from_method_and_path():
     ("__init__", "init"), ("class", "class_"), ("2fa-check", "operation_2fa_check"), ("feature.created", "feature_created"),
 ])
 def test_operation_names_follow_the_generated_client(operation_id, expected):
-    from lago_dyn.naming import operation_name
+    from lago_dyn.spec.naming import operation_name
     assert operation_name(operation_id, "get", "/x") == expected
 
 
@@ -253,12 +253,12 @@ def test_a_client_loads_only_what_its_first_call_needs(tmp_path):
 
     script = ("import sys, lago_dyn\n"
               "c = lago_dyn.Client(sys.argv[1], base_url='http://127.0.0.1:9', api_key='k')\n"
-              "print(sorted(m for m in ('asyncio', 'requests', 'httpx2', 'lago_dyn.describe', 'lago_dyn.overlay',"
-              " 'lago_dyn.events', 'lago_dyn.webhooks') if m in sys.modules))\n"
+              "print(sorted(m for m in ('asyncio', 'requests', 'httpx2', 'lago_dyn.binding.describe', 'lago_dyn.spec.overlay',"
+              " 'lago_dyn.lago.events', 'lago_dyn.webhooks') if m in sys.modules))\n"
               "c.transport; c.get_thing.__doc__\n"
-              "print(sorted(m for m in ('requests', 'lago_dyn.describe') if m in sys.modules))\n")
+              "print(sorted(m for m in ('requests', 'lago_dyn.binding.describe') if m in sys.modules))\n")
     (tmp_path / "spec.json").write_text(json.dumps(minimal_spec({"type": "object"})))
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "spec.json")], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["[]", "['lago_dyn.describe', 'requests']"]
+    assert done.stdout.splitlines() == ["[]", "['lago_dyn.binding.describe', 'requests']"]

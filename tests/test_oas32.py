@@ -14,7 +14,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import pytest
 
 import lago_dyn
-from lago_dyn import diff, streams
+from lago_dyn.tools import diff
+from lago_dyn.codecs import streams
 
 EVENT_PADDING = "x" * 300  # makes 10,000 events about 3.4 MB on the wire
 
@@ -270,7 +271,7 @@ def test_tags_nest_under_their_parent_and_flat_names_still_work(client):
 
 
 def test_ops_lists_a_parent_tag_with_its_summary_and_nested_operations(capsys):
-    from lago_dyn import cli
+    from lago_dyn.tools import cli
 
     assert cli.main(["--spec", str(_spec_path()), "ops", "--tag", "billing"]) == 0
     lines = capsys.readouterr().out.splitlines()

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 import lago_dyn
-from lago_dyn import overlay
-from lago_dyn.loader import load_document
+from lago_dyn.spec import overlay
+from lago_dyn.spec.loader import load_document
 
 
 def overlay_of(*actions):

@@ -4,7 +4,7 @@ the exact string the table shows, and parsed back (LocalLago's direction) to the
 
 import pytest
 
-from lago_dyn import params
+from lago_dyn.codecs import params
 
 PRIMITIVE, ARRAY, OBJECT = "blue", ["blue", "black", "brown"], {"R": 100, "G": 200, "B": 150}
 

@@ -93,10 +93,10 @@ def test_context_manager_closes_the_connections(make_client, watcher, default_sp
 
 def test_without_httpx2_its_transports_are_a_configuration_error(monkeypatch, default_spec):
     monkeypatch.setitem(sys.modules, "httpx2", None)  # not importable, as on Python < 3.11
-    monkeypatch.delitem(sys.modules, "lago_dyn.httpx2_transport", raising=False)
+    monkeypatch.delitem(sys.modules, "lago_dyn.http.httpx2_transport", raising=False)
     with pytest.raises(lago_dyn.ConfigurationError, match=r"need httpx2, which is not installed \(it needs Python "
                                                           r"3\.11\+\): pip install 'httpx2"):
-        importlib.import_module("lago_dyn.httpx2_transport")
+        importlib.import_module("lago_dyn.http.httpx2_transport")
     with pytest.raises(lago_dyn.ConfigurationError, match="need httpx2"):
         lago_dyn.AsyncClient(default_spec, base_url="http://127.0.0.1:9")
 

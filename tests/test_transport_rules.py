@@ -310,7 +310,7 @@ def test_a_bad_key_is_refused_without_ever_being_repeated(bad_key, default_spec,
 def test_finished_calls_leave_nothing_waiting_for_their_deadline(client, lago):
     """Every call has a deadline (65 s by default); a busy client must not hold a minute's worth of
     finished calls, or the connections they used, until those deadlines pass."""
-    from lago_dyn import deadline
+    from lago_dyn.http import deadline
 
     for index in range(300):
         client.create_customer({"customer": {"external_id": f"busy-{index}"}})

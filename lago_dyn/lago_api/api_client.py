@@ -10,7 +10,7 @@ import json
 import threading
 from typing import Any, ClassVar
 
-from ..binding import CALL_OPTIONS
+from ..binding.functions import CALL_OPTIONS
 from ..client import Client
 from ..errors import ApiError
 from ..models import ApiResponse

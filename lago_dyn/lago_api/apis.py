@@ -15,10 +15,10 @@ import threading
 import types
 from typing import Any, Callable
 
-from ..binding import make_function
+from ..binding.functions import make_function
 from ..errors import OperationNotFoundError
 from ..models import ApiResponse
-from ..spec import Spec
+from ..spec.model import Spec
 from ..suggest import did_you_mean
 from .names import api_class_name
 from .rest import RESTResponse

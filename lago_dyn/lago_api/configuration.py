@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..client import load_spec
-from ..lago import default_spec_path
-from ..spec import Spec
+from ..lago.profile import default_spec_path
+from ..spec.model import Spec
 
 HOST_ENV = "LAGO_API_URL"
 TOKEN_ENV = "LAGO_API_KEY"

@@ -30,10 +30,10 @@ import threading
 import uuid
 from typing import Any, ClassVar
 
-from .. import codecs
+from ..codecs import media as codecs
 from ..errors import ModelValidationError
 from ..models import ApiObject, parse_json, shape
-from ..spec import Spec, child_uri
+from ..spec.model import Spec, child_uri
 from ..suggest import did_you_mean
 from ..validation import WRITE
 from .names import ModelNames, model_needed, nullable_branch

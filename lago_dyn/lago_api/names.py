@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from ..naming import snake_case
-from ..spec import Spec, child_uri, pointer_uri
+from ..spec.naming import snake_case
+from ..spec.model import Spec, child_uri, pointer_uri
 
 _WORD_BREAKS = re.compile(r"[^0-9A-Za-z]+")
 

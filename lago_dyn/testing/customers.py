@@ -16,8 +16,8 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from ..examples import valid_example
-from ..spec import Operation, Spec
+from ..binding.examples import valid_example
+from ..spec.model import Operation, Spec
 from ..validation import READ, SchemaValidators
 
 _NOT_FOUND = {"status": 404, "error": "Not Found", "code": "customer_not_found"}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from ..spec import Spec
+from ..spec.model import Spec
 from .server import LocalLago
 
 REDACTED = "[redacted]"

@@ -24,13 +24,13 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..client import load_spec
 from ..errors import SpecError, Violation
-from ..loader import SpecSource
-from .. import params
-from ..codecs import is_json
-from ..spec import Operation, Parameter, Spec
+from ..spec.loader import SpecSource
+from ..codecs import params
+from ..codecs.media import is_json
+from ..spec.model import Operation, Parameter, Spec
 from ..validation import READ, WRITE
 from .customers import CustomerStore
-from ..examples import valid_example
+from ..binding.examples import valid_example
 
 #: The operations that answer the organization's webhook public key.
 _PUBLIC_KEY_ANSWERS = ("fetch_public_key", "fetch_json_public_key")

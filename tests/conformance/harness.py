@@ -22,8 +22,8 @@ from typing import Any, Iterable, Iterator
 import requests
 
 import lago_dyn
-from lago_dyn.spec import Operation, Spec
-from lago_dyn.examples import example
+from lago_dyn.spec.model import Operation, Spec
+from lago_dyn.binding.examples import example
 
 ROOT = Path(__file__).resolve().parents[2]
 PRISM = ROOT / "tools" / "prism" / "node_modules" / ".bin" / "prism"

@@ -14,7 +14,7 @@ from referencing.jsonschema import DRAFT202012
 import lago_dyn
 from conftest import API_KEY, shared_spec
 from harness import TABLES, prism, prism_missing_reason, run
-from lago_dyn import dialects, overlay
+from lago_dyn.spec import dialects, overlay
 
 DEFECTS = yaml.safe_load((Path(__file__).with_name("upstream_defects.yaml")).read_text())
 

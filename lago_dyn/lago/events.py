@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 
-from .errors import LagoDynError, RateLimitError, ServerError, TransportError
+from ..errors import LagoDynError, RateLimitError, ServerError, TransportError
 
 #: The operations Lago's ingestion host serves (`Client(events_base_url=...)` sends them there).
 EVENT_OPERATIONS = ("create_event", "create_batch_events")

@@ -28,7 +28,7 @@ class Profile:
         return error, code, body.get("errors") or body.get("error_details")
 
     def page_items(self, operation: str, result: Any) -> list[Any]:
-        from .errors import LagoDynError
+        from ..errors import LagoDynError
 
         raise LagoDynError(f"{operation}: this API's pagination is unknown to lago_dyn; page it yourself")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from .httpx2_transport import Httpx2Transport  # noqa: F401  (importable from here, as it always was)
-from .wire import WireRequest, WireResponse
+from ..wire import WireRequest, WireResponse
 
 
 class AsyncTransport(Protocol):

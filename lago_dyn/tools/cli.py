@@ -21,7 +21,7 @@ import os
 import sys
 from typing import Any, Callable, Iterable, NoReturn, Sequence
 
-from .errors import LagoDynError
+from ..errors import LagoDynError
 
 #: Exceptions whose text is ours (or the user's own input's): shown as they are. Anything else is a bug.
 EXPECTED = (LagoDynError, OSError, ValueError, TypeError)
@@ -100,7 +100,7 @@ def _operation_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def _complete_operations(prefix: str, parsed_args: argparse.Namespace, **_: Any) -> list[str]:
-    from .client import load_spec
+    from ..client import load_spec
 
     try:
         operations = load_spec(getattr(parsed_args, "spec", None)).operations
@@ -145,7 +145,7 @@ def _one_line(text: str) -> str:
 
 
 def _client(args: argparse.Namespace, **kwargs: Any) -> Any:
-    from .client import Client
+    from ..client import Client
 
     return Client(args.spec, base_url=args.base_url, api_key=args.api_key, overlays=args.overlay, **kwargs)
 
@@ -158,7 +158,7 @@ def _print_json(value: Any, compact: bool = False) -> None:
 
 
 def _ops(args: argparse.Namespace) -> int:
-    from . import binding
+    from ..binding import functions as binding
 
     client = _client(args)
     if args.tag and args.tag not in client.tags:
@@ -179,7 +179,7 @@ def _ops(args: argparse.Namespace) -> int:
 def _describe(args: argparse.Namespace) -> int:
     import inspect
 
-    from . import describe
+    from ..binding import describe
 
     client = _client(args)
     function = client.operation(args.operation)
@@ -220,7 +220,7 @@ def _call(args: argparse.Namespace) -> int:
         body_name = function.operation.body.python_name if function.operation.body else "body"
         kwargs[body_name] = _read_body(args.data)
     if args.all_pages:
-        from .progress import track
+        from ..progress import track
 
         items: Iterable[Any] = track(client.paginate(function.__name__, **kwargs), desc=function.__name__)
         if args.json:
@@ -253,15 +253,15 @@ def _read_body(data: str) -> Any:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .client import load_spec
-    from .testing.serve import serve
+    from ..client import load_spec
+    from ..testing.serve import serve
 
     return serve(load_spec(args.spec, overlays=args.overlay), host=args.host, port=args.port, seed_file=args.seed, record_file=args.record)
 
 
 def _stubs(args: argparse.Namespace) -> int:
     from . import stubs
-    from .client import load_spec
+    from ..client import load_spec
 
     path = stubs.write(load_spec(args.stub_spec or args.spec, overlays=args.overlay), args.output, args.asynchronous)
     print(f"wrote {path}; put {args.output} on MYPYPATH (mypy) or stubPath (pyright)")
@@ -270,10 +270,11 @@ def _stubs(args: argparse.Namespace) -> int:
 
 def _overlay(args: argparse.Namespace) -> int:
     """The upstream document as written, patched: no `nullable` rewriting, nothing resolved."""
-    from . import overlay
-    from .loader import Fetcher, parse_bytes, read_source
+    from ..spec import overlay
+    from ..client import spec_transport
+    from ..spec.source import Fetcher, parse_bytes, read_source
 
-    data, _ = read_source(args.overlay_spec, Fetcher())
+    data, _ = read_source(args.overlay_spec, Fetcher(open_transport=spec_transport))
     document = overlay.apply(parse_bytes(data, args.overlay_spec), args.overlay_files)
     overlay.write(document, args.output)
     print(f"wrote {args.output} ({len(args.overlay_files)} overlay(s) applied)")
@@ -282,7 +283,7 @@ def _overlay(args: argparse.Namespace) -> int:
 
 def _diff(args: argparse.Namespace) -> int:
     from . import diff
-    from .client import load_spec
+    from ..client import load_spec
 
     old, new = load_spec(args.old, overlays=args.overlay), load_spec(args.new, overlays=args.overlay)
     changes = diff.diff(old, new)
@@ -307,9 +308,9 @@ def _json_or_text(value: str) -> Any:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .client import Client
-    from .errors import NotFoundError, RequestValidationError
-    from .testing import LocalLago
+    from ..client import Client
+    from ..errors import NotFoundError, RequestValidationError
+    from ..testing import LocalLago
 
     with LocalLago(args.spec) as lago, Client(lago.spec, base_url=lago.base_url, api_key="demo-key") as client:
         print(f"LocalLago serving {lago.spec.title!r} at {lago.base_url}")

@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, Mapping, Protocol
 
-from .errors import TransportError
-from .models import ApiObject, parse_json
-from .wire import DEFAULT_MAX_RESPONSE_BYTES, WireResponse, media_type_of
+from ..errors import TransportError
+from ..models import ApiObject, parse_json
+from ..wire import DEFAULT_MAX_RESPONSE_BYTES, WireResponse, media_type_of
 
 
 @dataclass(frozen=True)
@@ -232,7 +232,7 @@ class MultipartItems(_Bounded):
 
 
 def _part_item(part: bytes) -> Any:
-    from . import codecs as media_codecs
+    from . import media as media_codecs
 
     head, separator, content = part.partition(b"\r\n\r\n")
     if not separator:

@@ -1,17 +1,15 @@
-"""Reading an OpenAPI document from a path, an http(s) URL or a dict, and nothing else.
+"""Loading an OpenAPI document from a path, an http(s) URL or a dict: its bytes (`source.py`), the
+overlays applied, 3.1's leftover `nullable`s given their meaning, the documents its `$ref`s point to.
 
 Parsing a big spec is the largest part of a cold start, so the bytes are parsed once per content: the
-parsed document is kept in an on-disk cache keyed by the SHA-256 of the bytes (see `cache.py`). YAML is
-read with the C loader where PyYAML has it, as a *safe* loader that also leaves dates as strings: an
-OpenAPI document is JSON data, and `2024-01-01` in an example is a string to JSON Schema.
+parsed document is kept in an on-disk cache keyed by the SHA-256 of the bytes (see `cache.py`) and, in
+one process, in a small memo.
 """
 
 from __future__ import annotations
 
 import copy
-import functools
 import hashlib
-import json
 import os
 import re
 import threading
@@ -21,36 +19,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
 
 from . import cache, dialects, walk
-from .errors import SpecError, SpecLoadError
+from ..errors import SpecError, SpecLoadError
+from .source import DEFAULT_LOAD_TIMEOUT, DEFAULT_MAX_SPEC_BYTES, Fetcher, TransportFactory, parse_bytes, read_source
 
 if TYPE_CHECKING:
     from .overlay import OverlaySource
 
 SpecSource = Union[str, os.PathLike, Mapping[str, Any]]
 
-#: A spec larger than this is refused before it is parsed (bytes). Lago's biggest release is 0.9 MB.
-DEFAULT_MAX_SPEC_BYTES = 32 * 1024 * 1024
-#: How many nodes a document may expand to through YAML aliases before it is taken for an alias bomb.
-MAX_EXPANDED_NODES = 2_000_000
-DEFAULT_LOAD_TIMEOUT = 10.0
 
 
 
-@functools.lru_cache(maxsize=None)
-def _json_compatible_loader() -> type:
-    """yaml.safe_load semantics (no Python objects), minus the timestamp type JSON does not have.
-    Built on first use: a spec served from the cache never imports PyYAML."""
-    import yaml
-
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    loader = type("JsonCompatibleLoader", (base,), {})
-    loader.yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in base.yaml_implicit_resolvers.items()
-    }
-    return loader
-
-_ALIAS = re.compile(rb"(?:^|[\s\[{,:-])\*[^\s,\[\]{}]+", re.MULTILINE)
 #: A `$ref` whose value does not start with "#". It starts with a literal, so the regex engine skips
 #: ahead with a fast substring search: 5 ms on GitHub's 13 MB spec, where a leading optional quote
 #: made it try every position (280 ms).
@@ -100,40 +79,14 @@ _memo: "OrderedDict[tuple, tuple[Any, LoadedDocument]]" = OrderedDict()
 _memo_lock = threading.Lock()
 
 
-def parse_bytes(data: bytes, origin: str) -> Any:
-    """JSON when the text is JSON (much faster to parse, and PyYAML is then not even imported), YAML
-    otherwise."""
-    if data.lstrip()[:1] in (b"{", b"["):
-        try:
-            return json.loads(data)
-        except ValueError:
-            pass  # YAML flow style can start with "{" too
-        except RecursionError:
-            raise SpecLoadError(f"{origin}: cannot be parsed: RecursionError") from None
-    import yaml
-
-    try:
-        document = yaml.load(data, Loader=_json_compatible_loader())  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        raise SpecLoadError(f"{origin}: not valid YAML or JSON{where}: {problem}") from None
-    except (UnicodeDecodeError, RecursionError) as exc:
-        raise SpecLoadError(f"{origin}: cannot be parsed: {type(exc).__name__}") from None
-    if _ALIAS.search(data):
-        _refuse_alias_bombs(document, origin)
-    return document
-
-
-def _overlays(sources: Sequence[Any] | None) -> tuple[list[Any], bytes]:
+def _overlays(sources: Sequence[Any] | None, fetcher: Fetcher) -> tuple[list[Any], bytes]:
     """The overlays loaded, and their fingerprint for the cache key. The overlay module (and its JSONPath
     engine) is imported only for a load that names some."""
     if sources is None:
         return [], b""
     from . import overlay
 
-    patches = overlay.load_all(sources)
+    patches = overlay.load_all(sources, fetcher)
     return patches, overlay.fingerprint(patches)
 
 
@@ -150,74 +103,6 @@ def _parse_spec(data: bytes, origin: str, overlays: list | None = None) -> Any:
     return document
 
 
-def _refuse_alias_bombs(document: Any, origin: str) -> None:
-    """YAML aliases let a few kilobytes describe billions of nodes ("billion laughs"). The loader shares
-    aliased objects, so parsing is cheap, but anything that walks the result would not be: count the
-    expanded size once, with a ceiling, before anything walks it."""
-    budget = MAX_EXPANDED_NODES
-    stack = [document]
-    while stack:
-        node = stack.pop()
-        budget -= 1
-        if budget < 0:
-            raise SpecLoadError(
-                f"{origin}: expands to more than {MAX_EXPANDED_NODES:,} nodes through YAML aliases; "
-                "refusing it as an alias bomb"
-            )
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-
-
-@dataclass(frozen=True)
-class Fetcher:
-    """How URLs are fetched: the user's session (proxies, certificates), `verify`, a timeout and a size
-    limit, through the same transport (redirect rules, bounded reads, messages) that calls use."""
-
-    timeout: float = DEFAULT_LOAD_TIMEOUT
-    max_bytes: int = DEFAULT_MAX_SPEC_BYTES
-    session: Any = None
-    verify: Any = True
-
-    def fetch(self, url: str) -> bytes:
-        from .errors import LagoDynError
-        from .transport import RequestsTransport
-        from .wire import WireRequest
-
-        transport = RequestsTransport(self.session, timeout=self.timeout, max_response_bytes=self.max_bytes,
-                                      verify=self.verify)
-        try:
-            response = transport.send(WireRequest("GET", url, {"Accept": "application/json, application/yaml, */*"}))
-        except LagoDynError as error:
-            raise SpecLoadError(f"the spec cannot be fetched: {error}") from None
-        finally:
-            transport.close()
-        if response.status != 200:
-            raise SpecLoadError(f"{url.split('?', 1)[0]}: HTTP {response.status} while fetching the spec")
-        return response.content
-
-
-def read_source(source: str | os.PathLike, fetcher: Fetcher) -> tuple[bytes, str]:
-    """The raw bytes of a spec and its absolute URI."""
-    text = os.fspath(source)
-    max_bytes = fetcher.max_bytes
-    if text.startswith(("http://", "https://")):
-        return fetcher.fetch(text), text
-    path = Path(text).expanduser().resolve()
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise SpecLoadError(f"{text}: {size:,} bytes is over the {max_bytes:,}-byte limit for a spec")
-        return path.read_bytes(), path.as_uri()
-    except FileNotFoundError:
-        raise SpecLoadError(f"{text}: no such file") from None
-    except IsADirectoryError:
-        raise SpecLoadError(f"{text}: is a directory, not a spec file") from None
-    except OSError as exc:
-        raise SpecLoadError(f"{text}: cannot be read: {exc.strerror or exc}") from None
-
-
 def load_document(
     source: SpecSource,
     *,
@@ -230,15 +115,17 @@ def load_document(
     session: Any = None,
     verify: Any = True,
     overlays: Sequence[OverlaySource] | None = None,
+    open_transport: TransportFactory | None = None,
 ) -> LoadedDocument:
     """Load a spec and the documents its `$ref`s point to. `cache_dir=False` disables the disk cache;
     None uses the default location (see `cache.default_dir`). `$ref`s may leave the spec's folder only to
     files under `ref_root`; a dict's relative `$ref`s resolve against `base_uri` (a folder path or URI).
     `overlays` (paths, dicts or shipped names like "lago-fixes") are applied in order to the spec's own
-    document, right after parsing."""
-    fetcher = Fetcher(timeout, max_bytes, session, verify)
+    document, right after parsing. URLs (the spec's, an overlay's, a remote `$ref`'s) are fetched with
+    a transport from `open_transport` (`Client` and `load_spec` give theirs)."""
+    fetcher = Fetcher(timeout, max_bytes, session, verify, open_transport)
     root_folder = Path(ref_root).expanduser().resolve() if ref_root is not None else None
-    patches, fingerprint = _overlays(overlays)
+    patches, fingerprint = _overlays(overlays, fetcher)
     if isinstance(source, Mapping):
         root = source if isinstance(source, dict) else dict(source)
         if patches:

@@ -17,12 +17,8 @@ from typing import Any, Iterator
 from urllib.parse import quote, unquote, urljoin
 
 from . import dialects, naming
-from .errors import SpecError
+from ..errors import SpecError
 from .loader import LoadedDocument
-from .params import DEFAULT_STYLES
-
-if typing.TYPE_CHECKING:
-    from .validation import SchemaValidators
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
 #: Media types whose body is a sequence of items, each checked on its own against `itemSchema` (3.2).
@@ -54,6 +50,10 @@ def child_uri(uri: str, *tokens: str) -> str:
     if len(tokens) == 1:
         return uri + "/" + _escape(tokens[0])
     return uri + "".join(["/" + _escape(token) for token in tokens])
+
+
+#: The style a parameter has when it names none, by location (OpenAPI 3.x, Parameter Object `style`).
+DEFAULT_STYLES = {"path": "simple", "header": "simple", "query": "form", "cookie": "form"}
 
 
 @dataclass(frozen=True)
@@ -149,14 +149,11 @@ class Operation:
     def label(self) -> str:
         return self.operation_id or self.name
 
-    @functools.cached_property
-    def accept(self) -> str:
-        """The Accept header: the media types the operation answers with, success ones first and JSON
-        preferred (`text/plain` for Lago's public key, `application/json` nearly everywhere else)."""
-        from .codecs import accept_header
-
+    @property
+    def answer_media_types(self) -> list[str]:
+        """The media types the operation answers with, success ones first (what its Accept header lists)."""
         ordered = sorted(self.responses.items(), key=lambda item: item[0][:1] not in "23")
-        return accept_header([media for _, response in ordered for media in response.content])
+        return [media for _, response in ordered for media in response.content]
 
     @functools.cached_property
     def streams(self) -> bool:
@@ -227,6 +224,10 @@ class Spec:
     """A loaded OpenAPI 3.0/3.1/3.2 document with its operations."""
 
     loaded: LoadedDocument
+    #: Makes the compiled validators from this Spec on first use (`validation.SchemaValidators`, given
+    #: by `load_spec`): validation reads the spec, so the spec is handed the compiler, never imports it.
+    compile_validators: typing.Optional[typing.Callable[["Spec"], Any]] = field(
+        default=None, repr=False, compare=False)
     version: str = ""
     operations: dict[str, Operation] = field(default_factory=dict)
     webhooks: dict[str, Operation] = field(default_factory=dict)
@@ -259,14 +260,16 @@ class Spec:
         return self.loaded.base_uri
 
     @property
-    def validators(self) -> "SchemaValidators":
-        """The compiled validators of this spec, made on first use and shared by every client built on it."""
+    def validators(self) -> Any:
+        """The compiled validators of this spec (a `validation.SchemaValidators`), made on first use and
+        shared by every client built on it."""
         if self._validators is None:
-            from .validation import SchemaValidators
-
+            if self.compile_validators is None:
+                raise SpecError("this Spec was made without its validator compiler: load specs with "
+                                "lago_dyn.load_spec (or Client), which give it one")
             with self._validators_lock:
                 if self._validators is None:
-                    self._validators = SchemaValidators(self)
+                    self._validators = self.compile_validators(self)
         return self._validators
 
     @functools.cached_property

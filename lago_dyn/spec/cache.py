@@ -25,6 +25,8 @@ import stat
 from pathlib import Path
 from typing import Any, Callable
 
+from .. import _version as version
+
 log = logging.getLogger("lago_dyn")
 
 #: Bumped whenever the entry's layout changes; part of the file name, so old layouts are never opened.
@@ -107,10 +109,7 @@ def _status(path: Path) -> tuple[int, ...] | None:
 
 
 def _version() -> str:
-    # Imported here: the package's __init__ imports this module before it defines __version__.
-    from . import __version__
-
-    return __version__
+    return version.__version__
 
 
 def _untrusted(status: os.stat_result) -> str | None:

@@ -16,7 +16,7 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Mapping
 
-from .spec import Operation, Spec, child_uri
+from ..spec.model import Operation, Spec, child_uri
 
 MAX_DEPTH = 12
 

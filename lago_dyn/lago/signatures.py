@@ -19,8 +19,8 @@ import hashlib
 import hmac
 from typing import Any, Mapping
 
-from .errors import ConfigurationError, WebhookSignatureError
-from .models import parse_json
+from ..errors import ConfigurationError, WebhookSignatureError
+from ..models import parse_json
 
 SIGNATURE_HEADER = "X-Lago-Signature"
 ALGORITHM_HEADER = "X-Lago-Signature-Algorithm"

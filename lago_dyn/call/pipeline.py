@@ -16,15 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 from urllib.parse import quote
 
-from . import codecs, models, params, streams
-from .auth import Applied, Credentials, TokenFetch
-from .codecs import BodyError
-from .errors import MissingCredentialsError, RequestValidationError, ResponseValidationError, Violation, api_error_class
-from .models import ApiResponse
+from ..codecs import media as codecs, params, streams
+from .. import models
+from ..auth import Applied, Credentials, TokenFetch
+from ..codecs.media import BodyError
+from ..errors import MissingCredentialsError, RequestValidationError, ResponseValidationError, Violation, api_error_class
+from ..models import ApiResponse
 from .profile import Profile
-from .spec import Body, Operation, Parameter, Spec
-from .validation import READ, WRITE, SchemaValidators, json_type
-from .wire import WireRequest, WireResponse, media_type_of
+from ..spec.model import Body, Operation, Parameter, Spec
+from ..validation import READ, WRITE, SchemaValidators, json_type
+from ..wire import WireRequest, WireResponse, media_type_of
 
 log = logging.getLogger("lago_dyn")
 
@@ -85,7 +86,8 @@ class OperationPlan:
 
     def __init__(self, operation: Operation, settings: Settings):
         self.operation = operation
-        self.headers = {"Accept": operation.accept, **settings.headers}
+        # JSON preferred (`text/plain` for Lago's public key, `application/json` nearly everywhere else).
+        self.headers = {"Accept": codecs.accept_header(operation.answer_media_types), **settings.headers}
         self.response_mode = settings.response_mode(operation)
         try:
             credentials = settings.credentials.plan(operation.label, operation.security)
@@ -246,7 +248,7 @@ def _outside_lago_dyn() -> int:
     import os
     import sys
 
-    package = os.path.dirname(__file__)
+    package = os.path.dirname(os.path.dirname(__file__))  # lago_dyn/, not call/
     frame, level = sys._getframe(1), 1
     while frame is not None and frame.f_code.co_filename.startswith(package):
         frame, level = frame.f_back, level + 1
@@ -321,7 +323,7 @@ def _decimals_as_the_schema_says(spec: Spec, uri: str, value: Any, depth: int = 
         return {key: _decimals_as_the_schema_says(spec, properties[key], item, depth + 1) if key in properties
                 else item for key, item in value.items()}
     if isinstance(node.get("items"), dict):
-        from .spec import child_uri
+        from ..spec.model import child_uri
 
         items_uri = child_uri(node_uri, "items")
         return [_decimals_as_the_schema_says(spec, items_uri, item, depth + 1) for item in value]
@@ -474,7 +476,7 @@ def response_modes(value: str | Mapping[str, str]) -> dict[str, str]:
     modes = {"default": value} if isinstance(value, str) else {"default": STRICT, **dict(value)}
     for key, mode in modes.items():
         if mode not in VALIDATION_MODES:
-            from .errors import ConfigurationError
+            from ..errors import ConfigurationError
 
             raise ConfigurationError(f"response_validation for {key!r} must be one of {VALIDATION_MODES}, "
                                      f"not {mode!r}")

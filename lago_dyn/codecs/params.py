@@ -47,8 +47,6 @@ STYLES: dict[str, Style] = {
     "spaceDelimited": Style("spaceDelimited", "{name}=", "%20", "", "&", True),
     "pipeDelimited": Style("pipeDelimited", "{name}=", "|", "", "&", True),
 }
-#: The default style of each parameter location (and of form-body properties: "form").
-DEFAULT_STYLES = {"path": "simple", "header": "simple", "query": "form", "cookie": "form"}
 
 
 def scalar_text(value: Any) -> str:

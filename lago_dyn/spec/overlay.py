@@ -26,18 +26,19 @@ import json
 import logging
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence, Union
 
-from .errors import SpecError, SpecLoadError
+from ..errors import SpecError, SpecLoadError
+from .source import Fetcher, parse_bytes, read_source
 
 log = logging.getLogger("lago_dyn")
 
 OverlaySource = Union[str, os.PathLike, Mapping[str, Any], "Overlay"]
 
 #: Overlays that ship with lago_dyn, usable by name (`overlays=["lago-fixes"]`).
-SHIPPED_DIR = Path(__file__).resolve().parent / "overlays"
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "lago" / "overlays"  # data shipped with the Lago package
 #: The releases (`info.version`) in which an action's target must match; see the module docstring.
 MUST_MATCH_IN = "x-lago-dyn-must-match-in"
 #: Part of the spec cache's key: bumped whenever applying the same overlay could give another document.
@@ -86,16 +87,15 @@ def shipped() -> list[str]:
     return sorted(path.stem for path in SHIPPED_DIR.glob("*.yaml"))
 
 
-def load(source: OverlaySource) -> Overlay:
-    """An overlay from a dict, a path (YAML or JSON), or the name of a shipped overlay."""
+def load(source: OverlaySource, fetcher: Fetcher | None = None) -> Overlay:
+    """An overlay from a dict, a path (YAML or JSON), a URL (fetched with `fetcher`'s transport), or the
+    name of a shipped overlay."""
     if isinstance(source, Overlay):
         return source
     if isinstance(source, Mapping):
         return _checked(source, "(given as a mapping)")
     if not isinstance(source, (str, os.PathLike)):
         raise SpecLoadError(f"an overlay is a path, a shipped name or a dict, not {type(source).__name__}")
-    from .loader import Fetcher, parse_bytes, read_source
-
     text = os.fspath(source)
     shipped_path = SHIPPED_DIR / f"{text}.yaml"
     if re.fullmatch(r"[a-z0-9][a-z0-9-]*", text) and shipped_path.is_file():
@@ -103,20 +103,21 @@ def load(source: OverlaySource) -> Overlay:
     elif Path(text).expanduser().exists() or text.startswith(("http://", "https://")):
         path = text
     else:
-        from .suggest import did_you_mean
+        from ..suggest import did_you_mean
 
         raise SpecLoadError(f"overlay {text!r}: no such file, and not a shipped overlay "
                             f"({', '.join(shipped()) or 'none'}){did_you_mean(text, shipped())}")
-    data, _ = read_source(path, Fetcher(timeout=10.0, max_bytes=_MAX_OVERLAY_BYTES))
+    settings = fetcher or Fetcher()
+    data, _ = read_source(path, replace(settings, timeout=10.0, max_bytes=_MAX_OVERLAY_BYTES))
     return _checked(parse_bytes(data, text), text)
 
 
-def load_all(sources: Iterable[OverlaySource] | None) -> list[Overlay]:
+def load_all(sources: Iterable[OverlaySource] | None, fetcher: Fetcher | None = None) -> list[Overlay]:
     if sources is None:
         return []
     if isinstance(sources, (str, os.PathLike, Mapping, Overlay)):
         raise SpecLoadError("overlays= takes a list of overlays, e.g. overlays=['lago-fixes']")
-    return [load(source) for source in sources]
+    return [load(source, fetcher) for source in sources]
 
 
 def fingerprint(overlays: Sequence[Overlay]) -> bytes:

@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any, AsyncGenerator, Iterator
 
-from .errors import ConfigurationError, RequestTimeoutError, TransportError
+from ..errors import ConfigurationError, RequestTimeoutError, TransportError
 
 try:
     import httpcore2
@@ -35,9 +35,9 @@ except ImportError:
 from requests.structures import CaseInsensitiveDict
 
 from .deadline import claim
-from .streams import AsyncOpenStream
+from ..codecs.streams import AsyncOpenStream
 from .transport import SyncTransport, TransportSettings
-from .wire import (
+from ..wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_POOL_MAXSIZE,
     DEFAULT_TIMEOUT,

@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .errors import SpecError
-from .spec import Spec
+from ..errors import SpecError
+from ..spec.model import Spec
 
 if TYPE_CHECKING:
-    from .validation import SchemaValidators
+    from ..validation import SchemaValidators
 
 try:  # the regular-expression parser the `re` module itself uses
     from re import _parser as _regex_parser  # type: ignore[attr-defined]

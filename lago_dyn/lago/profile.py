@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import LagoDynError, SpecLoadError
-from .profile import Profile
+from ..errors import LagoDynError, SpecLoadError
+from ..call.profile import Profile
 
 API_KEY_ENV = "LAGO_API_KEY"
 DEFAULT_SPEC_NAME = "lago-customers.yaml"
@@ -16,9 +16,9 @@ DEFAULT_SPEC_NAME = "lago-customers.yaml"
 
 def default_spec_path() -> Path:
     """The Customers API spec the project ships: inside the installed package, or beside it in a
-    source checkout."""
+    source checkout (the project's spec/ folder)."""
     here = Path(__file__).resolve().parent
-    for folder in (here / "spec", here.parent / "spec"):
+    for folder in (here / "spec", here.parent.parent / "spec"):
         candidate = folder / DEFAULT_SPEC_NAME
         if candidate.is_file():
             return candidate

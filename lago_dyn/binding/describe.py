@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .examples import example
-from .spec import Operation, Spec, child_uri
-from .validation import WRITE, SchemaValidators
+from ..spec.model import Operation, Spec, child_uri
+from ..validation import WRITE, SchemaValidators
 
 #: Object levels shown below the body's root; deeper objects say how many fields they hold.
 MAX_DEPTH = 4

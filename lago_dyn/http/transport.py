@@ -1,7 +1,7 @@
 """The sync transports' send loop (`SyncTransport`) and the default transport on it, `RequestsTransport`: a
 `requests.Session` per client, explicit timeouts, bounded retries and redirects (rules in `wire.py`), and a
-bounded read of the body. The other one, on httpx2, is in `httpx2_transport.py`; `open_transport` picks by
-the session a user passes.
+bounded read of the body. The other one, on httpx2, is in `httpx2_transport.py`; `choice.open_transport`
+picks by the session a user passes.
 
 A transport is anything with `send(WireRequest) -> WireResponse` and `close()`; tests and users may plug
 their own (a fake, a recording proxy) into `Client(transport=...)`. Operations whose answers stream
@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import sys
 import time
 from typing import Any, Iterator, Protocol
 from urllib.parse import urlsplit
@@ -25,9 +24,9 @@ import requests
 import requests.adapters
 
 from .deadline import DeadlineAdapter, Watch
-from .errors import ConfigurationError, RequestTimeoutError, TransportError
-from .streams import OpenStream
-from .wire import (
+from ..errors import ConfigurationError, RequestTimeoutError, TransportError
+from ..codecs.streams import OpenStream
+from ..wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_POOL_MAXSIZE,
     DEFAULT_TIMEOUT,
@@ -57,20 +56,6 @@ class Transport(Protocol):
     def send(self, request: WireRequest) -> WireResponse: ...
 
     def close(self) -> None: ...
-
-
-def open_transport(session: Any = None, **options: Any) -> "SyncTransport":
-    """`Client`'s transport for `session`: requests' for None or a `requests.Session`, httpx2's for an
-    `httpx2.Client` (used, never closed). `options` are the client's (timeout, deadline, retry, ...)."""
-    if session is None or isinstance(session, requests.Session):
-        return RequestsTransport(session, **options)
-    httpx2 = sys.modules.get("httpx2")  # a user holding an httpx2.Client has imported it
-    if httpx2 is not None and isinstance(session, httpx2.Client):
-        from .httpx2_transport import Httpx2SyncTransport
-
-        return Httpx2SyncTransport(session, **options)
-    raise ConfigurationError(f"Client's session must be a requests.Session or an httpx2.Client, not "
-                             f"{type(session).__module__}.{type(session).__qualname__}")
 
 
 class TransportSettings:

@@ -13,11 +13,11 @@ import sys
 import typing
 from typing import Any, Awaitable, Callable, Iterable, Optional
 
-from . import naming
-from .suggest import did_you_mean
-from .errors import OperationNotFoundError, api_error_class
-from .models import ApiResponse
-from .spec import Operation, Parameter, Spec
+from ..spec import naming
+from ..suggest import did_you_mean
+from ..errors import OperationNotFoundError, api_error_class
+from ..models import ApiResponse
+from ..spec.model import Operation, Parameter, Spec
 
 Invoke = Callable[[Operation, dict, dict], ApiResponse]
 AsyncInvoke = Callable[[Operation, dict, dict], Awaitable[ApiResponse]]

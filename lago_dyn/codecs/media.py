@@ -24,9 +24,9 @@ from typing import Any, Callable, Mapping, NamedTuple
 from urllib.parse import quote
 
 from . import params
-from .errors import Violation
-from .models import parse_json
-from .wire import media_type_of
+from ..errors import Violation
+from ..models import parse_json
+from ..wire import media_type_of
 
 #: Property schema lookup for form and multipart bodies: name -> (JSON types, format) of its schema.
 PropertyTypes = Callable[[str], "tuple[tuple[str, ...], str | None]"]
