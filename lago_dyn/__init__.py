@@ -53,12 +53,14 @@ from ._version import __version__
 #: facade alone would bring asyncio and httpx2 (about 60 ms).
 _LAZY = {"AsyncClient": "async_client", "BatchFailure": "lago.events", "SendReport": "lago.events",
          "send_events": "lago.events", "verify_signature": "lago.signatures",
-         "Httpx2SyncTransport": "http.httpx2_transport"}
+         "Httpx2SyncTransport": "http.httpx2_transport", "Httpx2Transport": "http.httpx2_transport",
+         "MockTransport": "http.mock", "AsyncMockTransport": "http.mock"}
 
 if TYPE_CHECKING:
     from .async_client import AsyncClient
     from .lago.events import BatchFailure, SendReport, send_events
-    from .http.httpx2_transport import Httpx2SyncTransport
+    from .http.httpx2_transport import Httpx2SyncTransport, Httpx2Transport
+    from .http.mock import AsyncMockTransport, MockTransport
     from .lago.signatures import verify_signature
 
 
@@ -75,11 +77,11 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ApiError", "ApiObject", "ApiResponse", "AsyncClient", "AuthenticationError", "BadRequestError", "Client",
-    "ConfigurationError", "ConflictError", "ForbiddenError", "GENERIC", "Httpx2SyncTransport", "LagoDynError", "MissingCredentialsError", "ModelValidationError",
+    "ConfigurationError", "ConflictError", "ForbiddenError", "GENERIC", "Httpx2SyncTransport", "Httpx2Transport", "MockTransport", "AsyncMockTransport", "LagoDynError", "MissingCredentialsError", "ModelValidationError",
     "NotFoundError", "OAuth2ClientCredentials", "Profile", "OperationNotFoundError", "RateLimitError", "RequestTimeoutError",
     "RequestValidationError", "ResponseTooLargeError", "ResponseValidationError", "RetryPolicy", "ServerError", "Spec", "SpecError",
     "SpecLoadError", "TransportError", "UnauthorizedError", "UnknownFieldsWarning", "UnprocessableEntityError",
     "ValidationError", "Violation", "WebhookSignatureError", "WebhookValidationError", "RateLimit", "BatchFailure",
     "SendReport", "send_events", "verify_signature", "WireRequest", "WireResponse", "default_spec_path",
-    "load_spec",
+    "load_spec", "__version__",
 ]

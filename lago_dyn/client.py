@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import requests
 
     from .lago.events import SendReport
-    from .http.transport import Transport
+    from .http.base import Transport
     from .webhooks import WebhookGroup
 
 log = logging.getLogger("lago_dyn")
@@ -76,7 +76,7 @@ def load_spec(
 def spec_transport(fetcher: Fetcher) -> Any:
     """The transport a spec, an overlay or a remote `$ref` is fetched with: the default one, on the
     user's `session`, with the fetcher's timeout, size cap and `verify`."""
-    from .http.transport import RequestsTransport
+    from .http.requests_transport import RequestsTransport
 
     return RequestsTransport(fetcher.session, timeout=fetcher.timeout, max_response_bytes=fetcher.max_bytes,
                              verify=fetcher.verify)

@@ -9,7 +9,8 @@ from typing import Any
 import requests
 
 from ..errors import ConfigurationError
-from .transport import RequestsTransport, SyncTransport
+from .base import SyncTransport
+from .requests_transport import RequestsTransport
 
 
 def open_transport(session: Any = None, **options: Any) -> "SyncTransport":

@@ -14,14 +14,10 @@ machine the faster sync transport too. It needs Python 3.11+.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 import ssl
-import time
 from contextlib import aclosing
 from contextvars import ContextVar
-from dataclasses import replace
 from typing import Any, AsyncGenerator, Iterator
 
 from ..errors import ConfigurationError, RequestTimeoutError, TransportError
@@ -35,20 +31,18 @@ except ImportError:
 from requests.structures import CaseInsensitiveDict
 
 from .deadline import claim
-from ..codecs.streams import AsyncOpenStream
-from .transport import SyncTransport, TransportSettings
+from .async_transport import AsyncSendLoop
+from .base import SyncTransport, TransportSettings
 from ..wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_POOL_MAXSIZE,
     DEFAULT_TIMEOUT,
-    Attempts,
     BodyBuffer,
     RetryPolicy,
     WireRequest,
     WireResponse,
     chain_problem,
     describe_target,
-    next_step,
 )
 
 log = logging.getLogger("lago_dyn")
@@ -144,63 +138,13 @@ class Httpx2SyncTransport(_OnHttpx2, SyncTransport):
                 pool.close()
 
 
-class Httpx2Transport(_OnHttpx2, TransportSettings):
+class Httpx2Transport(_OnHttpx2, AsyncSendLoop):
     """Sends `AsyncClient`'s requests with an `httpx2.AsyncClient` (a pool of at most `pool_maxsize`
-    connections; bring your own with `client=`: it is used, never closed). Retries are waited with
-    `asyncio.sleep`, so other calls run meanwhile.
-
-    Cancellation is part of the contract: a call cancelled while it waits for, or reads, an answer closes
-    that connection before the CancelledError leaves `send`, so no half-read connection goes back to the
-    pool, and nothing is left running in the background (no task is ever spawned here)."""
+    connections; bring your own with `client=`: it is used, never closed), on the async send loop
+    (`async_transport.AsyncSendLoop`: retries waited with `asyncio.sleep`, cancellation closes the
+    connection)."""
 
     client_class = httpx2.AsyncClient
-
-    async def send(self, request: WireRequest) -> WireResponse:
-        attempts = Attempts(self.retry, request.method, deadline=time.monotonic() + self.deadline)
-        try:
-            async with asyncio.timeout(self.deadline):
-                return await self._send_until_final(request, attempts)
-        except TimeoutError:
-            pass  # our own deadline only: a cancellation from outside stays a CancelledError
-        raise RequestTimeoutError(f"{request.method} {request.path}: no complete answer from "
-                                  f"{describe_target(request.url)} within the {self.deadline:g} s deadline")
-
-    async def _send_until_final(self, request: WireRequest, attempts: Attempts) -> WireResponse:
-        while True:
-            outcome: WireResponse | TransportError
-            try:
-                outcome = await self._send_once(request)
-            except TransportError as error:  # raised outside any `except`: it carries no context
-                outcome = error
-            step = next_step(attempts, request, outcome, self.retry.retry_connection_errors)
-            if step.error is not None:
-                raise step.error
-            if step.response is not None:
-                return replace(step.response, elapsed=time.monotonic() - attempts.started)
-            if step.wait:
-                log.info("%s %s %s; retrying in %.2f s", request.method, request.path, step.why, step.wait)
-                await asyncio.sleep(step.wait)
-            request = step.request  # type: ignore[assignment]
-
-    async def stream(self, request: WireRequest) -> AsyncOpenStream:
-        """Send, and return once the status and headers are in, the body still on the wire (for answers
-        read item by item). Retries and redirects as `send`; the read timeout bounds each wait for bytes."""
-        attempts = Attempts(self.retry, request.method, deadline=None)
-        while True:
-            response = await self._open(request)
-            head = _wire_response(response)
-            step = next_step(attempts, request, head, self.retry.retry_connection_errors)
-            if step.response is not None:
-                return AsyncOpenStream(head.status, head.headers, head.reason, self._chunks(request, response),
-                                       read=functools.partial(self._read_rest, request, response, head),
-                                       close=response.aclose)
-            await response.aclose()  # a redirect or a retried answer is closed unread
-            if step.error is not None:
-                raise step.error
-            if step.wait:
-                log.info("%s %s %s; retrying in %.2f s", request.method, request.path, step.why, step.wait)
-                await asyncio.sleep(step.wait)
-            request = step.request  # type: ignore[assignment]
 
     async def _chunks(self, request: WireRequest, response: httpx2.Response,
                       what: str = "stream") -> AsyncGenerator[bytes, None]:
@@ -214,13 +158,6 @@ class Httpx2Transport(_OnHttpx2, TransportSettings):
         if problem is not None:
             raise problem
 
-    async def _read_rest(self, request: WireRequest, response: httpx2.Response, head: WireResponse) -> WireResponse:
-        try:
-            content = await self._read_bounded(request, response)
-        finally:
-            await response.aclose()
-        return replace(head, content=content)
-
     async def _open(self, request: WireRequest) -> httpx2.Response:
         """One request, up to its status and headers (the body is left on the wire)."""
         with _Opening(request, self.client) as opening:
@@ -229,15 +166,11 @@ class Httpx2Transport(_OnHttpx2, TransportSettings):
             raise opening.problem
         return response
 
-    async def _send_once(self, request: WireRequest) -> WireResponse:
-        response = await self._open(request)
-        try:
-            content = await self._read_bounded(request, response)
-        finally:
-            # On every way out, cancellation included: a body not read to its end closes the connection
-            # instead of returning it to the pool.
-            await response.aclose()
+    def _response(self, response: httpx2.Response, content: bytes = b"") -> WireResponse:
         return _wire_response(response, content)
+
+    async def _close(self, response: httpx2.Response) -> None:
+        await response.aclose()
 
     async def _read_bounded(self, request: WireRequest, response: httpx2.Response) -> bytes:
         body = _body_buffer(self, request, response)

@@ -1,11 +1,6 @@
-"""The sync transports' send loop (`SyncTransport`) and the default transport on it, `RequestsTransport`: a
-`requests.Session` per client, explicit timeouts, bounded retries and redirects (rules in `wire.py`), and a
-bounded read of the body. The other one, on httpx2, is in `httpx2_transport.py`; `choice.open_transport`
-picks by the session a user passes.
-
-A transport is anything with `send(WireRequest) -> WireResponse` and `close()`; tests and users may plug
-their own (a fake, a recording proxy) into `Client(transport=...)`. Operations whose answers stream
-(OpenAPI 3.2 `itemSchema`) also need `stream(WireRequest) -> streams.OpenStream`.
+"""The default sync transport, on requests: a `requests.Session` per client, explicit timeouts, the whole-call
+deadline (`deadline.py`), the environment's proxy and CA settings read once per origin, and a bounded read
+of the body. The send loop itself (retries, redirects) is `base.SyncTransport`'s.
 
 Messages are ours: host, port and path, never the query, a header or the text of a requests exception
 (which can hold the URL with an API key in its query, or a header value).
@@ -13,177 +8,27 @@ Messages are ours: host, port and path, never the query, a header or the text of
 
 from __future__ import annotations
 
-import functools
-import logging
-import os
-import time
-from typing import Any, Iterator, Protocol
+from typing import Iterator
 from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
 
-from .deadline import DeadlineAdapter, Watch
-from ..errors import ConfigurationError, RequestTimeoutError, TransportError
-from ..codecs.streams import OpenStream
+from .base import SyncTransport
+from .deadline import DeadlineAdapter
+from ..errors import RequestTimeoutError, TransportError
 from ..wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_POOL_MAXSIZE,
     DEFAULT_TIMEOUT,
-    Attempts,
     BodyBuffer,
     RetryPolicy,
-    Step,
     WireRequest,
     WireResponse,
     chain_problem,
     describe_target,
     exception_chain,
-    next_step,
 )
-
-log = logging.getLogger("lago_dyn")
-
-
-def default_deadline(timeout: float | tuple[float, float]) -> float:
-    """The whole call's bound when none is given: connect + 2 x read (65 s for the default timeouts),
-    room for a retry or a redirect, never forever."""
-    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-    return connect + 2 * read
-
-
-class Transport(Protocol):
-    def send(self, request: WireRequest) -> WireResponse: ...
-
-    def close(self) -> None: ...
-
-
-class TransportSettings:
-    """What every transport here is made with: `timeout` (connect, read) per wait, `deadline` for a whole
-    call (default connect + 2 x read), the retry policy, the cap on a response body, TLS verification."""
-
-    def __init__(self, *, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, deadline: float | None = None,
-                 retry: RetryPolicy | None = None, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-                 verify: bool | str = True):
-        self.timeout = timeout
-        self.deadline = deadline if deadline is not None else default_deadline(timeout)
-        self.retry = retry or RetryPolicy()
-        self.max_response_bytes = max_response_bytes
-        self.verify = verify
-
-
-class SyncTransport(TransportSettings):
-    """The send loop both sync transports share (`RequestsTransport`, `httpx2_transport.Httpx2SyncTransport`):
-    retries and redirects decided by `wire.next_step`, a whole call bounded by `deadline` (`deadline.py`),
-    and no pooled socket of a parent process ever used by a forked child (gunicorn --preload, Celery
-    prefork, multiprocessing: two processes reading one socket get each other's answers), so the pools are
-    emptied the first time a child sends. A subclass says how one exchange runs on its HTTP library:
-    `_open` (up to the status and headers), `_response`, `_read_bounded`, `_chunks`, and the answer's own
-    `close()`."""
-
-    def __init__(self, **settings: Any):
-        super().__init__(**settings)
-        self._pid = os.getpid()
-
-    def send(self, request: WireRequest) -> WireResponse:
-        self._check_process()
-        attempts = Attempts(self.retry, request.method, deadline=time.monotonic() + self.deadline)
-        while True:
-            outcome: WireResponse | TransportError
-            try:
-                with Watch(attempts.deadline) as watch:  # type: ignore[arg-type]
-                    outcome = self._send_once(request, watch, attempts.started)
-            except TransportError as error:  # raised outside any `except`: it carries no context
-                outcome = error
-            step = next_step(attempts, request, outcome, self.retry.retry_connection_errors)
-            if step.error is not None:
-                raise step.error
-            if step.response is not None:
-                return step.response
-            _wait(request, step)
-            request = step.request  # type: ignore[assignment]
-
-    def stream(self, request: WireRequest) -> OpenStream:
-        """Send, and return once the status and headers are in, with the body still on the wire: for answers
-        read item by item. Redirects and retries follow the rules of `send` (a retried answer is closed
-        unread); the read timeout then bounds each wait for the next bytes, not the whole stream."""
-        self._check_process()
-        attempts = Attempts(self.retry, request.method, deadline=None)
-        while True:
-            response = self._open(request)
-            head = self._response(response)
-            step = next_step(attempts, request, head, self.retry.retry_connection_errors)
-            if step.response is not None:
-                return OpenStream(head.status, head.headers, head.reason, self._chunks(request, response),
-                                  read=functools.partial(self._read_rest, request, response), close=response.close)
-            response.close()  # a redirect or a retried answer is closed unread
-            if step.error is not None:
-                raise step.error
-            _wait(request, step)
-            request = step.request  # type: ignore[assignment]
-
-    def _send_once(self, request: WireRequest, watch: Watch, started: float) -> WireResponse:
-        """One exchange; the answer's `elapsed` counts from `started`, the call's first attempt."""
-        problem: TransportError | None = None
-        response = None
-        content = b""
-        try:
-            response = self._open(request)
-        except TransportError as error:  # raised outside any `except`: it carries no context
-            problem = error
-        if response is not None:
-            try:
-                content = self._read_bounded(request, response)
-            except TransportError as error:
-                problem = error
-            finally:
-                response.close()  # a body not read to its end closes the connection instead of pooling it
-        if watch.expired:
-            problem = RequestTimeoutError(f"{request.method} {request.path}: no complete answer from "
-                                          f"{describe_target(request.url)} within the {self.deadline:g} s deadline")
-        if problem is not None:
-            raise problem
-        return self._response(response, content, time.monotonic() - started)
-
-    def _read_rest(self, request: WireRequest, response: Any) -> WireResponse:
-        try:
-            content = self._read_bounded(request, response)
-        finally:
-            response.close()
-        return self._response(response, content)
-
-    def _check_process(self) -> None:
-        if os.getpid() != self._pid:
-            self._forget_parent_connections()
-            self._pid = os.getpid()
-
-    def _open(self, request: WireRequest) -> Any:
-        """One request, up to its status and headers (the body is left on the wire); TransportError."""
-        raise NotImplementedError
-
-    def _response(self, response: Any, content: bytes = b"", elapsed: float = 0.0) -> WireResponse:
-        raise NotImplementedError
-
-    def _read_bounded(self, request: WireRequest, response: Any) -> bytes:
-        """The whole body, refused past `max_response_bytes`; TransportError if it does not arrive."""
-        raise NotImplementedError
-
-    def _chunks(self, request: WireRequest, response: Any) -> Iterator[bytes]:
-        """The body as it arrives, for streamed answers."""
-        raise NotImplementedError
-
-    def _forget_parent_connections(self) -> None:
-        """Empty the pools without touching their sockets (the parent still uses them)."""
-        raise NotImplementedError
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-
-def _wait(request: WireRequest, step: Step) -> None:
-    if step.wait:
-        log.info("%s %s %s; retrying in %.2f s", request.method, request.path, step.why, step.wait)
-        time.sleep(step.wait)
 
 
 class RequestsTransport(SyncTransport):
