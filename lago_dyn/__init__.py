@@ -22,6 +22,7 @@ from .errors import (
     ModelValidationError,
     NotFoundError,
     OperationNotFoundError,
+    PaginationError,
     RateLimitError,
     RequestTimeoutError,
     RequestValidationError,
@@ -78,7 +79,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "ApiError", "ApiObject", "ApiResponse", "AsyncClient", "AuthenticationError", "BadRequestError", "Client",
     "ConfigurationError", "ConflictError", "ForbiddenError", "GENERIC", "Httpx2SyncTransport", "Httpx2Transport", "MockTransport", "AsyncMockTransport", "LagoDynError", "MissingCredentialsError", "ModelValidationError",
-    "NotFoundError", "OAuth2ClientCredentials", "Profile", "OperationNotFoundError", "RateLimitError", "RequestTimeoutError",
+    "NotFoundError", "OAuth2ClientCredentials", "Profile", "OperationNotFoundError", "PaginationError", "RateLimitError", "RequestTimeoutError",
     "RequestValidationError", "ResponseTooLargeError", "ResponseValidationError", "RetryPolicy", "ServerError", "Spec", "SpecError",
     "SpecLoadError", "TransportError", "UnauthorizedError", "UnknownFieldsWarning", "UnprocessableEntityError",
     "ValidationError", "Violation", "WebhookSignatureError", "WebhookValidationError", "RateLimit", "BatchFailure",

@@ -15,7 +15,7 @@ from typing import Any, AsyncIterator, Callable, Iterator, Mapping
 
 from .binding import functions as binding
 from .call import pipeline
-from .client import BaseClient, Calls
+from .client import BaseClient, Calls, PageTrail
 from .models import ApiResponse
 from .spec.model import Operation
 from .wire import WireResponse
@@ -72,8 +72,11 @@ class AsyncClient(BaseClient):
 
     async def _pages(self, operation: str, args: tuple, kwargs: dict) -> AsyncIterator[Any]:
         function, page_parameter, page = self._pager(operation, kwargs)
+        trail = PageTrail(operation)
         while page is not None:
-            items, page = self._turn_page(operation, await function(*args, **{page_parameter: page}, **kwargs))
+            trail.visit(page)
+            items, page = self._turn_page(operation, await function(*args, **{page_parameter: page}, **kwargs),
+                                          trail)
             for item in items:
                 yield item
 

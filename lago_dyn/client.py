@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 from .binding import functions as binding
 from .call import pipeline
 from .auth import Credential, Credentials
-from .errors import ConfigurationError, OperationNotFoundError
+from .errors import ConfigurationError, OperationNotFoundError, PaginationError
 from .lago.profile import FULL_SPEC_HINT, LAGO, default_spec_path
 from .spec.loader import DEFAULT_LOAD_TIMEOUT, SpecSource, load_document
-from .spec.source import Fetcher
+from .spec.source import DEFAULT_MAX_SPEC_BYTES, Fetcher
 from .rate_limits import RateLimit, RateLimitCallback
 from .call.profile import Profile
 from .spec.model import Operation, Spec
@@ -54,20 +54,23 @@ def load_spec(
     session: requests.Session | None = None,
     verify: bool | str = True,
     overlays: Sequence[Any] | None = None,
+    max_document_bytes: int = DEFAULT_MAX_SPEC_BYTES,
 ) -> Spec:
     """Load and index a spec once, to share it between clients (validators compile once per Spec).
 
     URLs are fetched with `session` (the user's proxies and certificates apply) and `verify`. `$ref`s may
     leave the spec's folder only to files under `ref_root`; a dict source resolves its relative `$ref`s
     against `base_uri`. `overlays`: Overlay documents (paths, dicts, or shipped names like "lago-fixes")
-    applied in order.
+    applied in order. A document (the spec, or one its `$ref`s reach) larger than `max_document_bytes`
+    is refused before it is parsed (default 128 MiB: the largest public descriptions, such as Microsoft
+    Graph's 47 MB, fit).
 
     The same content (with the same overlays, place and options) loaded again in this process gives the
     same `Spec`, its compiled validators included; `cache_dir=False` gives a fresh one."""
     loaded = load_document(source if source is not None else default_spec_path(), cache_dir=cache_dir,
                            timeout=timeout, allow_remote_refs=allow_remote_refs, ref_root=ref_root,
                            base_uri=base_uri, session=session, verify=verify, overlays=overlays,
-                           open_transport=spec_transport)
+                           open_transport=spec_transport, max_bytes=max_document_bytes)
     if loaded.spec is None:
         loaded.spec = Spec(loaded, compile_validators=SchemaValidators)
     return loaded.spec
@@ -80,6 +83,29 @@ def spec_transport(fetcher: Fetcher) -> Any:
 
     return RequestsTransport(fetcher.session, timeout=fetcher.timeout, max_response_bytes=fetcher.max_bytes,
                              verify=fetcher.verify)
+
+
+class PageTrail:
+    """The pages `paginate` fetched, so that a server whose pages do not advance (the same next page
+    again, or more pages than its own total) stops it with a PaginationError instead of looping forever."""
+
+    __slots__ = ("operation", "visited", "total", "items")
+
+    def __init__(self, operation: str):
+        self.operation = operation
+        self.visited: set[Any] = set()
+        self.total: int | None = None
+        self.items = 0
+
+    def visit(self, page: Any) -> None:
+        done = f"stopped after {len(self.visited)} pages ({self.items} items)"
+        if page in self.visited:
+            raise PaginationError(f"{self.operation}: the server named page {page!r} as the next page again: "
+                                  f"its pages do not advance; {done}")
+        if self.total is not None and len(self.visited) >= self.total:
+            raise PaginationError(f"{self.operation}: the server named a next page ({page!r}) past the "
+                                  f"{self.total} pages it said the list has; {done}")
+        self.visited.add(page)
 
 
 class Calls:
@@ -219,6 +245,7 @@ class BaseClient:
         overlays: Sequence[Any] | None = None,
         events_base_url: str | None = None,
         on_rate_limit: RateLimitCallback | None = None,
+        max_document_bytes: int = DEFAULT_MAX_SPEC_BYTES,
     ):
         if check_formats not in ("requests", "both", "none"):
             raise ConfigurationError(f"check_formats must be 'requests', 'both' or 'none', not {check_formats!r}")
@@ -227,7 +254,8 @@ class BaseClient:
         modes = pipeline.response_modes(response_validation)
         self.spec = spec if isinstance(spec, Spec) else load_spec(
             spec, cache_dir=cache_dir, allow_remote_refs=allow_remote_refs, ref_root=ref_root,
-            session=session if _is_requests_session(session) else None, verify=verify, overlays=overlays)
+            session=session if _is_requests_session(session) else None, verify=verify, overlays=overlays,
+            max_document_bytes=max_document_bytes)
         self.base_url = _checked_base_url(base_url or _first_server(self.spec))
         self.profile = profile
         if api_key is None and profile.api_key_env:
@@ -307,10 +335,12 @@ class BaseClient:
                                          f"{page_parameter or 'page'!r} parameter)")
         return function, page_parameter, kwargs.pop(page_parameter, None) or 1
 
-    def _turn_page(self, operation: str, result: Any) -> tuple[list[Any], Any]:
+    def _turn_page(self, operation: str, result: Any, trail: "PageTrail") -> tuple[list[Any], Any]:
         """A page's items, and the next page to fetch (None after the last)."""
         items = self.profile.page_items(operation, result)
         next_page = self.profile.next_page(result)
+        trail.total = self.profile.total_pages(result)
+        trail.items += len(items)
         return items, next_page if next_page and items else None
 
     @property
@@ -384,8 +414,10 @@ class Client(BaseClient):
 
     def _pages(self, operation: str, args: tuple, kwargs: dict) -> Iterator[Any]:
         function, page_parameter, page = self._pager(operation, kwargs)
+        trail = PageTrail(operation)
         while page is not None:
-            items, page = self._turn_page(operation, function(*args, **{page_parameter: page}, **kwargs))
+            trail.visit(page)
+            items, page = self._turn_page(operation, function(*args, **{page_parameter: page}, **kwargs), trail)
             yield from items
 
     def send_events(self, events: Iterable[Mapping[str, Any]], *, batch_size: int = 100, retries: int = 2,

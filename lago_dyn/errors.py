@@ -66,6 +66,12 @@ class Violation:
         return f"{self.location}: {self.message} (rule: {self.rule}, got {self.value_type})"
 
 
+class PaginationError(LagoDynError):
+    """`paginate` stopped because the server's pages do not advance: it named a page already fetched as
+    the next one, or more pages than its own total. Without this check such a server makes `paginate`
+    (and `call --all-pages`) run forever."""
+
+
 class ValidationError(LagoDynError):
     """A request or response broke the operation's spec. `violations` lists every broken rule."""
 

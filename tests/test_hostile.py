@@ -164,12 +164,17 @@ def test_a_spec_over_the_size_limit_is_refused_before_parsing(tmp_path):
     path = tmp_path / "huge.yaml"
     with open(path, "wb") as handle:
         handle.write(b"openapi: 3.1.0\npaths: {}\nx: '")
-        handle.write(b"a" * (50 * 1024 * 1024))
+        handle.write(b"a" * (3 * 1024 * 1024))
         handle.write(b"'\n")
     started = time.monotonic()
-    with pytest.raises(lago_dyn.SpecLoadError, match="over the 33,554,432-byte limit"):
-        lago_dyn.load_spec(path)
+    with pytest.raises(lago_dyn.SpecLoadError, match=r"over the 2,097,152-byte limit .*max_document_bytes="):
+        lago_dyn.load_spec(path, max_document_bytes=2 * 1024 * 1024)
     assert time.monotonic() - started < 2
+    sparse = tmp_path / "sparse.yaml"  # 129 MiB that occupy no disk: refused on its size, never read
+    with open(sparse, "wb") as handle:
+        handle.truncate(129 * 1024 * 1024)
+    with pytest.raises(lago_dyn.SpecLoadError, match="over the 134,217,728-byte limit"):
+        lago_dyn.load_spec(sparse)
 
 
 def minimal(**extra):

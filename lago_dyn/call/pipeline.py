@@ -78,14 +78,19 @@ class OperationPlan:
     headers, the credentials when they are the same on every request, the response validation mode,
     and per status and Content-Type of its answers, the declared response, schema and decoder."""
 
-    __slots__ = ("operation", "headers", "response_mode", "fetches", "credentials", "secret_headers",
-                 "secret_query", "_answers")
+    __slots__ = ("operation", "route", "fixed_query", "headers", "response_mode", "fetches", "credentials",
+                 "secret_headers", "secret_query", "_answers")
 
     #: Answers are looked up by (status, Content-Type); a server that varies the type (a boundary) stops here.
     MAX_ANSWER_KINDS = 32
 
     def __init__(self, operation: Operation, settings: Settings):
         self.operation = operation
+        # A path key may carry a query (`/?Action=List`) or a fragment (`/#X-Amz-Target=Svc.List`, used to
+        # tell operations on one path apart). RFC 3986: the query goes before the fragment, and a fragment
+        # is never sent; so the call's parameters join the fixed query, and the fragment is dropped.
+        route, _, fixed_query = operation.path.partition("#")[0].partition("?")
+        self.route, self.fixed_query = route, fixed_query
         # JSON preferred (`text/plain` for Lago's public key, `application/json` nearly everywhere else).
         self.headers = {"Accept": codecs.accept_header(operation.answer_media_types), **settings.headers}
         self.response_mode = settings.response_mode(operation)
@@ -141,8 +146,8 @@ def prepare(operation: Operation, arguments: Mapping[str, Any], options: Mapping
     plan = settings.plan(operation)
     validators = settings.validators if settings.request_validation else None
     violations: list[Violation] = []
-    path = operation.path
-    query: list[str] = []
+    path = plan.route
+    query: list[str] = [plan.fixed_query] if plan.fixed_query else []
     headers: dict[str, str] = {}
     cookies: list[str] = []
     for parameter in operation.parameters:

@@ -35,5 +35,9 @@ class Profile:
     def next_page(self, result: Any) -> Any:
         return None
 
+    def total_pages(self, result: Any) -> int | None:
+        """How many pages the list has, as the answer says (None: it does not say)."""
+        return None
+
 
 GENERIC = Profile()

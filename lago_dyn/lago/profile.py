@@ -49,8 +49,16 @@ class LagoProfile(Profile):
         return arrays[0]
 
     def next_page(self, result: Any) -> Any:
-        meta = result.get("meta") if isinstance(result, Mapping) else None
-        return meta.get("next_page") if isinstance(meta, Mapping) else None
+        return _meta(result).get("next_page")
+
+    def total_pages(self, result: Any) -> int | None:
+        total = _meta(result).get("total_pages")
+        return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def _meta(result: Any) -> Mapping[str, Any]:
+    meta = result.get("meta") if isinstance(result, Mapping) else None
+    return meta if isinstance(meta, Mapping) else {}
 
 
 LAGO = LagoProfile()

@@ -128,6 +128,9 @@ def load_document(
     patches, fingerprint = _overlays(overlays, fetcher)
     if isinstance(source, Mapping):
         root = source if isinstance(source, dict) else dict(source)
+        if walk.has_non_string_keys(root):  # a dict from yaml.safe_load: `200:` became the integer 200
+            root = copy.deepcopy(root)  # never change the caller's dict
+            walk.string_keys(root)
         if patches:
             from . import overlay
 

@@ -20,6 +20,9 @@ from . import dialects, naming
 from ..errors import SpecError
 from .loader import LoadedDocument
 
+#: Header parameters by these names are ignored (OpenAPI 3.x, Parameter Object `name`): the media types,
+#: the body's type and the credentials are the client's to set, from the spec's content and security.
+IGNORED_HEADER_PARAMETERS = frozenset({"accept", "content-type", "authorization"})
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
 #: Media types whose body is a sequence of items, each checked on its own against `itemSchema` (3.2).
 SEQUENTIAL_MEDIA_TYPES = ("text/event-stream", "application/jsonl", "application/x-ndjson", "application/json-seq",
@@ -198,6 +201,8 @@ class Declaration:
                                    (child_uri(self.uri, "parameters"), self.raw.get("parameters") or [])):
             for index, item in enumerate(declared):
                 parameter = spec._read_parameter(item, child_uri(list_uri, str(index)), name)
+                if parameter.location == "header" and parameter.name.lower() in IGNORED_HEADER_PARAMETERS:
+                    continue  # the Parameter Object: such a definition SHALL be ignored
                 parameters[(parameter.location, parameter.name)] = parameter
         ordered = _order_path_parameters(list(parameters.values()), operation.path)
         body = spec._read_body(self.raw.get("requestBody"), child_uri(self.uri, "requestBody"), name)
@@ -396,6 +401,8 @@ class Spec:
             if not isinstance(items, dict):
                 raise SpecError(f"{section!r} must be a mapping")
             for key, path_item in items.items():
+                if section == "paths" and str(key).startswith("x-"):
+                    continue  # the Paths Object allows extensions beside its paths
                 # The Path Item's URI is made only when needed (a `$ref` to follow now, or details to read).
                 item: str | tuple[str, str] = (section, str(key))
                 if isinstance(path_item, dict) and "$ref" in path_item:

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from . import walk
 from ..errors import LagoDynError, SpecLoadError
 
-#: A spec larger than this is refused before it is parsed (bytes). Lago's biggest release is 0.9 MB.
-DEFAULT_MAX_SPEC_BYTES = 32 * 1024 * 1024
+#: A spec larger than this is refused before it is parsed (bytes), unless `max_document_bytes=` says
+#: otherwise. Lago's biggest release is 0.9 MB; the largest public descriptions (Microsoft Graph) 47 MB.
+DEFAULT_MAX_SPEC_BYTES = 128 * 1024 * 1024
 #: How many nodes a document may expand to through YAML aliases before it is taken for an alias bomb.
 MAX_EXPANDED_NODES = 2_000_000
 DEFAULT_LOAD_TIMEOUT = 10.0
@@ -41,6 +43,12 @@ def _json_compatible_loader() -> type:
 
 #: A YAML alias (`*name`) anywhere in the text: only then is the parsed document walked for alias bombs.
 _ALIAS = re.compile(rb"(?:^|[\s\[{,:-])\*[^\s,\[\]{}]+", re.MULTILINE)
+
+
+#: A mapping key YAML reads as a number, a boolean or null (`200:`, `yes:`), not a string: rare, and only
+#: then is the document walked to give such keys their JSON spelling.
+_BARE_KEY = re.compile(rb"^[ \t-]*(?:[0-9][0-9_.eE+-]*|true|false|yes|no|on|off|null|~)[ \t]*:(?:[ \t]|$)",
+                       re.MULTILINE | re.IGNORECASE)
 
 
 def _refuse_alias_bombs(document: Any, origin: str) -> None:
@@ -86,6 +94,8 @@ def parse_bytes(data: bytes, origin: str) -> Any:
         raise SpecLoadError(f"{origin}: cannot be parsed: {type(exc).__name__}") from None
     if _ALIAS.search(data):
         _refuse_alias_bombs(document, origin)
+    if _BARE_KEY.search(data):
+        walk.string_keys(document)  # `200:` unquoted: the key JSON (and every pointer) spells "200"
     return document
 
 
@@ -134,7 +144,8 @@ def read_source(source: str | os.PathLike, fetcher: Fetcher) -> tuple[bytes, str
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise SpecLoadError(f"{text}: {size:,} bytes is over the {max_bytes:,}-byte limit for a spec")
+            raise SpecLoadError(f"{text}: {size:,} bytes is over the {max_bytes:,}-byte limit for a spec "
+                                "(raise it with max_document_bytes=)")
         return path.read_bytes(), path.as_uri()
     except FileNotFoundError:
         raise SpecLoadError(f"{text}: no such file") from None

@@ -1,0 +1,157 @@
+"""Real API descriptions do things the specification allows that Lago's never does; each is read as the
+specification says (issue: every real spec). Small documents written from the specification's text, and
+`MockTransport` to see the exact request."""
+
+import inspect
+import json
+import sys
+
+import pytest
+import yaml
+
+import lago_dyn
+from lago_dyn import WireResponse
+
+BASE = "http://api.test"
+
+
+def ok(body=None) -> WireResponse:
+    if body is None:
+        return WireResponse(200, {}, b"")
+    return WireResponse(200, {"Content-Type": "application/json"}, json.dumps(body).encode())
+
+
+def client_for(document, handler=lambda request: ok()):
+    transport = lago_dyn.MockTransport(handler)
+    client = lago_dyn.Client(document, base_url=BASE, profile=lago_dyn.GENERIC, transport=transport,
+                             cache_dir=False)
+    return client, transport
+
+
+def document(paths, **extra):
+    return {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": paths, **extra}
+
+
+def test_extension_keys_beside_the_paths_are_not_paths():
+    # Paths Object: "This object MAY be extended with Specification Extensions".
+    client, transport = client_for(document({
+        "x-codegen-contextRoot": "/api",
+        "/things": {"get": {"operationId": "listThings", "responses": {"200": {"description": "ok"}}}},
+    }))
+    assert sorted(client.operations) == ["list_things"]
+    client.list_things()
+    assert transport.requests[0].url == BASE + "/things"
+
+
+YAML_WITH_BARE_STATUS = """
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /things/{id}:
+    get:
+      operationId: getThing
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        200:
+          description: the thing
+          content:
+            application/json:
+              schema: {type: object, properties: {name: {type: string}}, required: [name]}
+        404:
+          description: none
+"""
+
+
+@pytest.mark.parametrize("given", ["file", "yaml.safe_load dict"])
+def test_unquoted_status_codes_are_the_strings_json_would_have(tmp_path, given):
+    # YAML reads `200:` as an integer; an OpenAPI document is JSON data, whose keys are strings.
+    path = tmp_path / "api.yaml"
+    path.write_text(YAML_WITH_BARE_STATUS)
+    source = path if given == "file" else yaml.safe_load(YAML_WITH_BARE_STATUS)
+    spec = lago_dyn.load_spec(source, cache_dir=False)
+    spec.check()
+    assert sorted(spec.operations["get_thing"].responses) == ["200", "404"]
+    client, _ = client_for(spec, lambda request: ok({"name": "a"}))
+    assert "the thing" in client.get_thing.__doc__
+    assert client.get_thing("1").name == "a"
+    bad, _ = client_for(spec, lambda request: ok({"nom": "a"}))
+    with pytest.raises(lago_dyn.ResponseValidationError, match="name"):
+        bad.get_thing("1")  # the 200's schema is found, so a wrong answer is caught
+    if given != "file":
+        assert 200 in source["paths"]["/things/{id}"]["get"]["responses"]  # the caller's dict is untouched
+
+
+def test_accept_content_type_and_authorization_header_parameters_are_ignored():
+    # Parameter Object: if `in` is "header" and `name` is "Accept", "Content-Type" or "Authorization",
+    # the parameter definition SHALL be ignored.
+    headers = [{"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
+               for name in ("Accept", "content-type", "Authorization")]
+    client, transport = client_for(document({"/things": {"post": {
+        "operationId": "makeThing",
+        "parameters": headers + [{"name": "X-Trace", "in": "header", "schema": {"type": "string"}}],
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+        "responses": {"200": {"description": "ok", "content": {"text/csv": {"schema": {"type": "string"}}}}},
+    }}}), lambda request: WireResponse(200, {"Content-Type": "text/csv"}, b"a,b\n"))
+    arguments = [name for name in inspect.signature(client.make_thing).parameters if not name.startswith("_")]
+    assert arguments == ["body", "x_trace"]
+    assert client.make_thing({"a": 1}) == "a,b\n"
+    sent = transport.requests[0].headers
+    assert sent["Accept"] == "text/csv" and sent["Content-Type"] == "application/json"
+    assert "Authorization" not in sent
+
+
+def test_a_fragment_or_a_query_in_a_path_key_puts_the_call_parameters_where_rfc_3986_does():
+    # Some descriptions tell operations on one path apart with `#...` (never sent: a fragment) or a fixed
+    # query (`?Action=...`); the call's own query parameters must still reach the server.
+    limit = [{"name": "MaxResults", "in": "query", "schema": {"type": "integer"}}]
+    client, transport = client_for(document({
+        "/#X-Amz-Target=Svc.ListThings": {"post": {"parameters": limit, "responses": {"200": {"description": "ok"}}}},
+        "/?Action=DescribeThings": {"get": {"parameters": limit, "responses": {"200": {"description": "ok"}}}},
+    }))
+    names = sorted(client.operations)
+    assert len(names) == 2
+    for name in names:
+        client.operations[name](max_results=5)
+    urls = sorted(request.url for request in transport.requests)
+    assert urls == [BASE + "/?Action=DescribeThings&MaxResults=5", BASE + "/?MaxResults=5"]
+
+
+LIST = document({"/things": {"get": {
+    "operationId": "listThings",
+    "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer"}}],
+    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}},
+}}})
+
+
+def stuck_server(request):
+    """Every page says the next one is 2 (a server that does not advance)."""
+    return ok({"things": [{"id": request.url}], "meta": {"current_page": 1, "next_page": 2, "total_pages": 9}})
+
+
+def overrunning_server(request):
+    """Pages that always advance, past the total the server itself gives."""
+    page = int(request.url.rsplit("=", 1)[1])
+    return ok({"things": [{"id": page}], "meta": {"next_page": page + 1, "total_pages": 3}})
+
+
+@pytest.mark.parametrize("server, message", [
+    (stuck_server, "named page 2 as the next page again: its pages do not advance; stopped after 2 pages"),
+    (overrunning_server, r"a next page \(4\) past the 3 pages it said the list has; stopped after 3 pages"),
+])
+def test_paginate_stops_with_an_error_when_the_pages_do_not_advance(server, message):
+    transport = lago_dyn.MockTransport(server)
+    client = lago_dyn.Client(LIST, base_url=BASE, transport=transport, cache_dir=False)
+    seen = []
+    with pytest.raises(lago_dyn.PaginationError, match=message):
+        for item in client.paginate("list_things"):
+            seen.append(item)
+    assert len(seen) == len(transport.requests) <= 3  # each page's items were handed on once
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="AsyncClient needs Python 3.11+ (httpx2)")
+@pytest.mark.anyio
+async def test_async_paginate_stops_too():
+    async with lago_dyn.AsyncClient(LIST, base_url=BASE, transport=lago_dyn.AsyncMockTransport(stuck_server),
+                                    cache_dir=False) as client:
+        with pytest.raises(lago_dyn.PaginationError, match="do not advance"):
+            [item async for item in client.paginate("list_things")]
