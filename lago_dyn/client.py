@@ -55,6 +55,7 @@ def load_spec(
     verify: bool | str = True,
     overlays: Sequence[Any] | None = None,
     max_document_bytes: int = DEFAULT_MAX_SPEC_BYTES,
+    on_duplicate: str = "error",
 ) -> Spec:
     """Load and index a spec once, to share it between clients (validators compile once per Spec).
 
@@ -63,7 +64,8 @@ def load_spec(
     against `base_uri`. `overlays`: Overlay documents (paths, dicts, or shipped names like "lago-fixes")
     applied in order. A document (the spec, or one its `$ref`s reach) larger than `max_document_bytes`
     is refused before it is parsed (default 128 MiB: the largest public descriptions, such as Microsoft
-    Graph's 47 MB, fit).
+    Graph's 47 MB, fit). Operations get unique Python names by a fixed rule (see `Spec`); only a
+    repeated operationId, which the specification forbids, is refused, unless `on_duplicate="rename"`.
 
     The same content (with the same overlays, place and options) loaded again in this process gives the
     same `Spec`, its compiled validators included; `cache_dir=False` gives a fresh one."""
@@ -71,9 +73,11 @@ def load_spec(
                            timeout=timeout, allow_remote_refs=allow_remote_refs, ref_root=ref_root,
                            base_uri=base_uri, session=session, verify=verify, overlays=overlays,
                            open_transport=spec_transport, max_bytes=max_document_bytes)
-    if loaded.spec is None:
-        loaded.spec = Spec(loaded, compile_validators=SchemaValidators)
-    return loaded.spec
+    spec = loaded.specs.get(on_duplicate)
+    if spec is None:
+        spec = loaded.specs[on_duplicate] = Spec(loaded, compile_validators=SchemaValidators,
+                                                 on_duplicate=on_duplicate)
+    return spec
 
 
 def spec_transport(fetcher: Fetcher) -> Any:
@@ -246,6 +250,7 @@ class BaseClient:
         events_base_url: str | None = None,
         on_rate_limit: RateLimitCallback | None = None,
         max_document_bytes: int = DEFAULT_MAX_SPEC_BYTES,
+        on_duplicate: str = "error",
     ):
         if check_formats not in ("requests", "both", "none"):
             raise ConfigurationError(f"check_formats must be 'requests', 'both' or 'none', not {check_formats!r}")
@@ -255,7 +260,7 @@ class BaseClient:
         self.spec = spec if isinstance(spec, Spec) else load_spec(
             spec, cache_dir=cache_dir, allow_remote_refs=allow_remote_refs, ref_root=ref_root,
             session=session if _is_requests_session(session) else None, verify=verify, overlays=overlays,
-            max_document_bytes=max_document_bytes)
+            max_document_bytes=max_document_bytes, on_duplicate=on_duplicate)
         self.base_url = _checked_base_url(base_url or _first_server(self.spec))
         self.profile = profile
         if api_key is None and profile.api_key_env:

@@ -155,3 +155,43 @@ async def test_async_paginate_stops_too():
                                     cache_dir=False) as client:
         with pytest.raises(lago_dyn.PaginationError, match="do not advance"):
             [item async for item in client.paginate("list_things")]
+
+
+def query(name):
+    return {"name": name, "in": "query", "schema": {"type": "string"}}
+
+
+def test_parameters_whose_names_differ_only_in_case_or_punctuation_get_unique_python_names():
+    client, transport = client_for(document({"/jobs": {"get": {
+        "operationId": "listJobs",
+        "parameters": [query("StartTime"), query("StartTime<"), query("StartTime>"), query("MaxResults"),
+                       query("maxResults")],
+        "responses": {"200": {"description": "ok"}}}}}))
+    names = [name for name in inspect.signature(client.list_jobs).parameters if not name.startswith("_")]
+    assert names == ["start_time", "start_time_before", "start_time_after", "max_results", "max_results_2"]
+    assert "start_time_before (string, optional, query 'StartTime<')" in client.list_jobs.__doc__
+    client.list_jobs(start_time_before="2024", max_results_2="5")
+    assert transport.requests[0].url == BASE + "/jobs?StartTime%3C=2024&maxResults=5"  # each alone, by its own name
+
+
+def test_operations_whose_derived_names_collide_are_numbered_in_spec_order():
+    answer = {"responses": {"200": {"description": "ok"}}}
+    client, transport = client_for(document({
+        "/users": {"get": answer}, "/users/~": {"get": answer}, "/jobs": {"get": answer},
+        "/jobs/": {"get": {"operationId": "get_jobs", **answer}},  # a name from an operationId comes first
+    }))
+    assert list(client.operations) == ["get_users", "get_users_2", "get_jobs_2", "get_jobs"]
+    client.get_users_2()
+    client.get_jobs()
+    assert [request.url for request in transport.requests] == [BASE + "/users/~", BASE + "/jobs/"]
+
+
+def test_a_repeated_operation_id_is_refused_naming_both_unless_renaming_is_asked_for():
+    answer = {"operationId": "listThings", "responses": {"200": {"description": "ok"}}}
+    spec = document({"/things": {"get": answer}, "/v2/things": {"get": answer}})
+    with pytest.raises(lago_dyn.SpecError, match=r"GET /things \(listThings\) and GET /v2/things \(listThings\) "
+                                                 r"share the operationId 'listThings'.*on_duplicate='rename'"):
+        lago_dyn.load_spec(spec, cache_dir=False)
+    renamed = lago_dyn.load_spec(spec, cache_dir=False, on_duplicate="rename")
+    assert [(name, op.path) for name, op in renamed.operations.items()] == [
+        ("list_things", "/things"), ("list_things_2", "/v2/things")]

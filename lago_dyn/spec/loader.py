@@ -48,9 +48,10 @@ class LoadedDocument:
     #: Where the document was read from, when its `$self` names another URI.
     retrieval_uri: str = ""
 
-    #: The `Spec` made from this document (see `client.load_spec`): memoized with it, so a second load of
-    #: the same content in this process reuses the operations read and the validators compiled.
-    spec: Any = field(default=None, repr=False)
+    #: The `Spec`s made from this document, by how duplicate operationIds are treated (see
+    #: `client.load_spec`): memoized with it, so a second load of the same content in this process reuses
+    #: the operations read and the validators compiled.
+    specs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def location_of(self, uri: str) -> str:
         """Where to read a document the spec refers to: a URI under the folder of the spec's `$self` is

@@ -233,26 +233,50 @@ class Spec:
     #: by `load_spec`): validation reads the spec, so the spec is handed the compiler, never imports it.
     compile_validators: typing.Optional[typing.Callable[["Spec"], Any]] = field(
         default=None, repr=False, compare=False)
+    #: Two operations with one operationId (the specification says it MUST be unique): "error" refuses
+    #: the document, naming both; "rename" keeps both, the later one with a numbered name.
+    on_duplicate: str = "error"
     version: str = ""
     operations: dict[str, Operation] = field(default_factory=dict)
     webhooks: dict[str, Operation] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.on_duplicate not in ("error", "rename"):
+            raise SpecError(f"on_duplicate must be 'error' or 'rename', not {self.on_duplicate!r}")
         root = self.loaded.root
         self.version = _openapi_version(root, self.loaded.base_uri)
         self.dialect = dialects.dialect_for(self.version)
         self._validators: Any = None
         self._validators_lock = threading.Lock()
         self._refuse_reference_cycles()
-        for operation in self._read_operations():
-            target = self.webhooks if operation.is_webhook else self.operations
-            other = target.get(operation.name)
-            if other is not None:
-                raise SpecError(
-                    f"operations {_describe(other)} and {_describe(operation)} would both be named "
-                    f"{operation.name!r}; give one of them another operationId"
-                )
-            target[operation.name] = operation
+        read = list(self._read_operations())
+        for is_webhook, target in ((False, self.operations), (True, self.webhooks)):
+            group = [operation for operation in read if operation.is_webhook == is_webhook]
+            self._name_uniquely(group)
+            target.update((operation.name, operation) for operation in group)
+
+    def _name_uniquely(self, operations: list[Operation]) -> None:
+        """One Python name per operation, by a fixed rule: names from an operationId are given first,
+        then names made from method and path; a name already given gets `_2`, `_3`, ... in spec order.
+        Only a repeated operationId, which the specification forbids, is refused (unless `rename`)."""
+        taken: set[str] = set()
+        by_id: dict[str, Operation] = {}
+        for explicit in (True, False):
+            for operation in operations:
+                if isinstance(operation.operation_id, str) != explicit:
+                    continue
+                first = by_id.setdefault(operation.operation_id, operation) if explicit else operation
+                if first is not operation and self.on_duplicate == "error":
+                    raise SpecError(
+                        f"operations {_describe(first)} and {_describe(operation)} share the operationId "
+                        f"{operation.operation_id!r}, which must be unique; fix one, or load the spec with "
+                        "on_duplicate='rename' to use both (the second gets a numbered name)")
+                name, number = operation.name, 1
+                while name in taken:
+                    number += 1
+                    name = f"{operation.name}_{number}"
+                operation.name = name
+                taken.add(name)
 
     # -- document access -------------------------------------------------------------------------------
 
@@ -548,19 +572,38 @@ def _order_path_parameters(parameters: list[Parameter], path: str) -> list[Param
     return path_params + [p for p in parameters if p.location != "path"]
 
 
+#: What a comparison sign that ends a parameter's name says, as a word (`StartTime<`: before a time).
+_SIGN_WORDS = {"<": "before", ">": "after", "<=": "at_most", ">=": "at_least", "!": "not", "!=": "not"}
+
+
 def _unique_python_names(parameters: list[Parameter], body: Body | None) -> tuple[list[Parameter], Body | None]:
-    """Two arguments may not share a Python name: a clash (`id` in path and query) gets the location
-    as a suffix (`id_query`); a body clashing with a parameter becomes `body`."""
+    """Two arguments may not share a Python name, by a fixed rule: names that clash across locations
+    (`id` in path and query) each get their location (`id_path`, `id_query`); names that still clash
+    (`StartTime`, `StartTime<`, `StartTime>`; `MaxResults` and `maxResults`) are kept by the first in
+    spec order, and the others get the word for a trailing comparison sign (`start_time_before`,
+    `start_time_after`) or else a number (`max_results_2`). A body clashing with a parameter becomes
+    `body`. The docstring shows each argument's name in the spec."""
     from dataclasses import replace
 
-    counts: dict[str, int] = {}
+    locations: dict[str, set[str]] = {}
     for parameter in parameters:
-        counts[parameter.python_name] = counts.get(parameter.python_name, 0) + 1
-    unique = [
-        replace(p, python_name=f"{p.python_name}_{p.location}") if counts[p.python_name] > 1 else p
-        for p in parameters
-    ]
-    if body is not None and body.python_name in {p.python_name for p in unique}:
+        locations.setdefault(parameter.python_name, set()).add(parameter.location)
+    unique: list[Parameter] = []
+    taken: set[str] = set()
+    for parameter in parameters:
+        name = parameter.python_name
+        if len(locations[name]) > 1:
+            name = f"{name}_{parameter.location}"
+        if name in taken:
+            sign = _SIGN_WORDS.get(parameter.name[len(parameter.name.rstrip("<>=!")):])
+            candidate, number = f"{name}_{sign}" if sign else f"{name}_2", 2
+            while candidate in taken:
+                number += 1
+                candidate = f"{name}_{number}"
+            name = candidate
+        taken.add(name)
+        unique.append(parameter if name == parameter.python_name else replace(parameter, python_name=name))
+    if body is not None and body.python_name in taken:
         body = replace(body, python_name="body")
     return unique, body
 
