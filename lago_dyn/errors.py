@@ -121,6 +121,17 @@ class ResponseValidationError(ValidationError):
                          f"{'error' if len(self.violations) == 1 else 'errors'}):\n{lines}",)
 
 
+class ResponseDecodeError(ResponseValidationError):
+    """A success answer whose body cannot be decoded (not JSON, or nested too deep to be kept safely):
+    raised whatever the validation mode, never bytes handed back in place of data. The server answered
+    and the operation took effect; `.status`, `.headers` and `.content` (the raw bytes) say what came."""
+
+    def __init__(self, operation: str, violation: Violation, response: Any):
+        self.content = getattr(response, "raw_data", b"")
+        super().__init__(operation, [violation], response=response)
+        self.result = None  # there is no decoded result; the bytes are in `.content`
+
+
 class ModelValidationError(ValidationError, ValueError):
     """A model (`lago_dyn.lago_api.models`) was constructed with fields its schema forbids."""
 

@@ -21,6 +21,7 @@ what the server sent.
 from __future__ import annotations
 
 import copy
+import itertools
 import datetime as dt
 import json
 import threading
@@ -107,11 +108,48 @@ class ApiObject(dict):
 _DECODER = json.JSONDecoder(object_hook=ApiObject)  # one decoder: json.loads(object_hook=) makes one a call
 
 
+#: How deep a JSON answer may nest. Past it a result could be built but not pickled, copied or printed
+#: (Python spends several frames of its recursion limit a level), so such an answer is refused as
+#: undecodable; real APIs nest a few levels deep.
+MAX_JSON_DEPTH = 128
+
+
+class TooDeepError(ValueError):
+    """JSON text that nests deeper than MAX_JSON_DEPTH."""
+
+
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_BRACKET_STEP = [0] * 256
+for _open, _close in (b"[]", b"{}"):
+    _BRACKET_STEP[_open], _BRACKET_STEP[_close] = 1, -1
+
+
 def parse_json(content: bytes | str) -> Any:
-    """JSON text to Python, with every object an ApiObject."""
+    """JSON text to Python, with every object an ApiObject; ValueError when it is not JSON or nests
+    deeper than MAX_JSON_DEPTH."""
+    raw = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else bytes(content)
     if isinstance(content, (bytes, bytearray)):
         content = content.decode(json.detect_encoding(content))  # as json.loads does: UTF-8, BOM, UTF-16/32
-    return _DECODER.decode(content)
+    data = _DECODER.decode(content)
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _too_deep(raw, data):
+        raise TooDeepError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    return data
+
+
+def _too_deep(raw: bytes, data: Any) -> bool:
+    """Whether `data` nests deeper than MAX_JSON_DEPTH: first bounded from the brackets of the text, at C
+    speed (an overcount: brackets inside strings count too), then, only when that bound is over, walked."""
+    if max(itertools.accumulate(map(_BRACKET_STEP.__getitem__, raw.translate(None, _NOT_BRACKETS)))) \
+            <= MAX_JSON_DEPTH:
+        return False
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def shape(spec: Any, schema_uri: str | None, data: Any, *, typed: bool = False) -> Any:

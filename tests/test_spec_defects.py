@@ -195,3 +195,48 @@ def test_a_repeated_operation_id_is_refused_naming_both_unless_renaming_is_asked
     renamed = lago_dyn.load_spec(spec, cache_dir=False, on_duplicate="rename")
     assert [(name, op.path) for name, op in renamed.operations.items()] == [
         ("list_things", "/things"), ("list_things_2", "/v2/things")]
+
+
+THING = document({"/thing": {"get": {"operationId": "getThing", "responses": {"200": {
+    "description": "ok", "content": {"application/json": {"schema": {}}}}}}}})
+
+
+@pytest.mark.parametrize("mode", ["strict", "warn", "off"])
+@pytest.mark.parametrize("body, why", [
+    (b"{not json", "not valid JSON"),
+    (b'{"a":' * 129 + b"1" + b"}" * 129, "nested deeper than 128 levels"),
+])
+def test_an_answer_that_cannot_be_decoded_is_an_error_in_every_mode_never_bytes(mode, body, why):
+    transport = lago_dyn.MockTransport(lambda request: WireResponse(200, {"Content-Type": "application/json"}, body))
+    client = lago_dyn.Client(THING, base_url=BASE, transport=transport, response_validation=mode, cache_dir=False)
+    with pytest.raises(lago_dyn.ResponseDecodeError, match=why) as caught:
+        client.get_thing()
+    assert isinstance(caught.value, lago_dyn.ResponseValidationError)  # the operation took effect: no retry
+    assert (caught.value.status, caught.value.content) == (200, body)
+    assert caught.value.headers["Content-Type"] == "application/json"
+
+
+def test_every_result_that_can_be_built_can_be_pickled_copied_and_printed():
+    import copy
+    import pickle
+    import pprint
+
+    deepest = b'{"a":' * 127 + b"[1]" + b"}" * 127  # 128 levels, the deepest accepted (129 is refused above)
+    transport = lago_dyn.MockTransport(lambda request: WireResponse(200, {"Content-Type": "application/json"}, deepest))
+    client = lago_dyn.Client(THING, base_url=BASE, transport=transport, cache_dir=False)
+    result = client.get_thing()
+
+    def nested(value, frames=100):  # from well inside a program's own call stack, as a user's code would be
+        return nested(value, frames - 1) if frames else (
+            pickle.loads(pickle.dumps(value)), copy.deepcopy(value), pprint.pformat(value), repr(value))
+
+    restored, copied, printed, shown = nested(result)
+    assert restored == copied == result
+    assert printed.count("'a'") == shown.count("'a'") == 127
+
+
+def test_a_wide_list_is_not_taken_for_a_deep_one():
+    wide = json.dumps({"items": [{"id": i, "tags": ["x", "[[[["]} for i in range(500)]}).encode()
+    transport = lago_dyn.MockTransport(lambda request: WireResponse(200, {"Content-Type": "application/json"}, wide))
+    client = lago_dyn.Client(THING, base_url=BASE, transport=transport, cache_dir=False)
+    assert len(client.get_thing()["items"]) == 500

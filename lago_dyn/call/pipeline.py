@@ -20,7 +20,8 @@ from ..codecs import media as codecs, params, streams
 from .. import models
 from ..auth import Applied, Credentials, TokenFetch
 from ..codecs.media import BodyError
-from ..errors import MissingCredentialsError, RequestValidationError, ResponseValidationError, Violation, api_error_class
+from ..errors import (MissingCredentialsError, RequestValidationError, ResponseDecodeError, ResponseValidationError,
+                      Violation, api_error_class)
 from ..models import ApiResponse
 from .profile import Profile
 from ..spec.model import Body, Operation, Parameter, Spec
@@ -362,17 +363,23 @@ def handle(operation: Operation, response: WireResponse, settings: Settings) -> 
     decode_problem = None
     try:
         data = answer.decode(response.content)
-    except (ValueError, RecursionError) as exc:
+    except (models.TooDeepError, RecursionError):
+        data = response.content
+        decode_problem = Violation("body", "json", f"nested deeper than {models.MAX_JSON_DEPTH} levels", "bytes")
+    except ValueError as exc:
         data = response.content
         decode_problem = Violation("body", "json", f"not valid JSON ({type(exc).__name__})", "bytes")
     if response.status >= 400:
         error, code, details = settings.profile.error_fields(data)
         raise api_error_class(response.status)(operation.label, response.status, response.headers, data,
                                                response.reason, error=error, code=code, error_details=details)
+    if decode_problem is not None:  # whatever the mode: never bytes in place of the data
+        raise ResponseDecodeError(operation.label, decode_problem,
+                                  ApiResponse(response.status, response.headers, None, response.content))
     mode = plan.response_mode
     schema_uri = answer.schema_uri
-    violations = [] if mode == OFF else _check(operation, response, answer, data, decode_problem, settings)
-    if decode_problem is None and answer.is_json and isinstance(schema_uri, str):
+    violations = [] if mode == OFF else _check(operation, response, answer, data, settings)
+    if answer.is_json and isinstance(schema_uri, str):
         # Told its schema, a result reads a declared but absent field as None (and types values on request).
         data = models.shape(settings.spec, schema_uri, data, typed=settings.typed_results)
     result = ApiResponse(response.status, response.headers, data, response.content)
@@ -440,7 +447,7 @@ def _stream_plan(operation: Operation, status: int, headers: Mapping[str, str],
 
 
 def _check(operation: Operation, response: WireResponse, answer: AnswerPlan, data: Any,
-           decode_problem: Violation | None, settings: Settings) -> list[Violation]:
+           settings: Settings) -> list[Violation]:
     declared, media_type, schema_uri = answer.declared, answer.media_type, answer.schema_uri
     if declared is None:
         statuses = ", ".join(operation.responses) or "none"
@@ -455,8 +462,6 @@ def _check(operation: Operation, response: WireResponse, answer: AnswerPlan, dat
         return [Violation("headers.Content-Type", "content-type",
                           f"{media_type or 'no content type'!r} is not one of {', '.join(declared.content)}",
                           "string")]
-    if decode_problem is not None:
-        return [decode_problem]
     if schema_uri is None or not answer.is_json:
         return []  # text and binary answers are returned as they are, never judged by a JSON schema
     return settings.validators.violations(schema_uri, data, "body", READ, formats=settings.response_formats)
