@@ -1,0 +1,171 @@
+"""Every JSON Schema / OpenAPI rule, seen from the user's side: a value that breaks one rule is refused
+before anything is sent, with exactly one violation at its own location naming that rule, the value's
+JSON type and a sentence of ours; a value that keeps every rule is sent. Both OpenAPI 3.0 (Draft 4 with
+`nullable`, boolean `exclusiveMinimum`, readOnly/writeOnly by direction) and 3.1 (JSON Schema 2020-12).
+Answers are judged by the same rules in the other direction."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+import lago_dyn
+
+
+class Recording(BaseHTTPRequestHandler):
+    """Records each request's body and answers with the server's current `answer` (JSON)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.received.append((self.command, self.path, body))
+        answer = json.dumps(self.server.answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    do_GET = do_POST = _serve
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recording)
+    httpd.daemon_threads = True
+    httpd.received, httpd.answer = [], {}
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def spec_for(schema, version="3.1.0", **components):
+    """One POST whose body is `{"v": <schema>}` and one GET whose answer is the same object."""
+    thing = {"type": "object", "properties": {"v": schema}}
+    return {
+        "openapi": version, "info": {"title": "Rules", "version": "1"},
+        "paths": {"/things": {
+            "post": {"operationId": "createThing",
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": {"$ref": "#/components/schemas/Thing"}}}},
+                     "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {}}}}}},
+            "get": {"operationId": "getThing",
+                    "responses": {"200": {"description": "ok", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Thing"}}}}}},
+        }},
+        "components": {"schemas": {"Thing": thing, **components}},
+    }
+
+
+def client_for(spec, server, **options):
+    return lago_dyn.Client(spec, base_url=f"http://127.0.0.1:{server.server_address[1]}", api_key="k",
+                           profile=lago_dyn.GENERIC, retry=lago_dyn.RetryPolicy(retries=0), **options)
+
+
+def refusal(client, server, body):
+    """The violations of a refused request, as (location, rule, message, value_type); nothing was sent."""
+    before = len(server.received)
+    with pytest.raises(lago_dyn.RequestValidationError) as caught:
+        client.create_thing(body)
+    assert len(server.received) == before, "a refused request reached the server"
+    return [(v.location, v.rule, v.message, v.value_type) for v in caught.value.violations]
+
+
+def sent(client, server, body):
+    before = len(server.received)
+    client.create_thing(body)
+    return len(server.received) == before + 1 and json.loads(server.received[-1][2]) == body
+
+
+#: (schema of `v`, a value that keeps every rule, a value that breaks one, the rule, the message)
+RULES = [
+    ({"type": "string"}, "a", 5, "type", "5 is not of type string"),
+    ({"type": ["string", "integer"]}, 5, 1.5, "type", "1.5 is not of type string or integer"),
+    ({"enum": ["a", "b"]}, "b", "c", "enum", '"c" is not one of "a", "b"'),
+    ({"enum": [1, 2, 3, 4, 5, 6]}, 6, 7, "enum", "7 is not one of 1, 2, 3, 4, 5, 6"),
+    ({"enum": [None, "a1", "a2", "a3", "a4", "a5", "a6"]}, None, 7, "enum",
+     '7 is not one of the 7 allowed values ("a1", "a2", "a3", ...)'),
+    ({"enum": ["north", "south", "east", "west"]}, "west", "wets", "enum",
+     '"wets" is not one of "north", "south", "east", "west"; did you mean \'west\'?'),
+    ({"enum": ["Alpha", "alpha", "ALPHA"]}, "alpha", "aLpHa", "enum",
+     '"aLpHa" is not one of "Alpha", "alpha", "ALPHA"; did you mean \'Alpha\'?'),
+    ({"const": "card"}, "card", "bank", "const", '"bank" is not "card"'),
+    ({"type": "integer", "minimum": 5}, 5, 4, "minimum", "4 is not at least 5"),
+    ({"type": "integer", "maximum": 5}, 5, 6, "maximum", "6 is not at most 5"),
+    ({"type": "integer", "exclusiveMinimum": 5}, 6, 5, "exclusiveMinimum", "5 is not more than 5"),
+    ({"type": "integer", "exclusiveMaximum": 5}, 4, 5, "exclusiveMaximum", "5 is not less than 5"),
+    ({"type": "number", "multipleOf": 3}, 9, 10, "multipleOf", "10 is not a multiple of 3"),
+    ({"type": "string", "minLength": 2}, "ab", "a", "minLength", "has fewer than 2 characters"),
+    ({"type": "string", "maxLength": 2}, "ab", "abc", "maxLength", "has more than 2 characters"),
+    ({"type": "array", "minItems": 1}, [1], [], "minItems", "has fewer than 1 items"),
+    ({"type": "array", "maxItems": 1}, [1], [1, 2], "maxItems", "has more than 1 items"),
+    ({"type": "object", "minProperties": 1}, {"a": 1}, {}, "minProperties", "has fewer than 1 fields"),
+    ({"type": "object", "maxProperties": 1}, {"a": 1}, {"a": 1, "b": 2}, "maxProperties",
+     "has more than 1 fields"),
+    ({"type": "array", "uniqueItems": True}, [1, 2], [1, 1], "uniqueItems",
+     "has repeated items; each item must be unique"),
+    ({"type": "string", "pattern": "^[A-Z]{3}$"}, "EUR", "eur", "pattern",
+     '"eur" does not match the pattern ^[A-Z]{3}$'),
+    ({"type": "string", "format": "date-time"}, "2024-01-02T03:04:05Z", "yesterday", "format",
+     '"yesterday" is not a valid date-time'),
+    ({"type": "string", "format": "uuid"}, "00000000-0000-0000-0000-000000000007", "7", "format",
+     '"7" is not a valid uuid'),
+    ({"type": "integer", "format": "int32"}, 2**31 - 1, 2**31, "format", "2147483648 is not a valid int32"),
+    ({"not": {"type": "string"}}, 1, "a", "not", '"a" matches a schema it must not match'),
+    ({"oneOf": [{"type": "integer"}, {"type": "number"}]}, 1.5, 1, "oneOf",
+     "1 matches more than one of the 'oneOf' alternatives; exactly one is allowed"),
+    ({"type": "object", "dependentRequired": {"a": ["b"]}}, {"a": 1, "b": 2}, {"a": 1}, "dependentRequired",
+     "breaks the 'dependentRequired' rule"),
+]
+
+
+@pytest.mark.parametrize("schema, good, bad, rule, message", RULES, ids=[f"{row[3]}-{i}" for i, row in enumerate(RULES)])
+def test_each_rule_gives_one_violation_at_its_location_and_a_valid_value_is_sent(server, schema, good, bad,
+                                                                                  rule, message):
+    client = client_for(spec_for(schema), server)
+    assert sent(client, server, {"v": good})
+    assert refusal(client, server, {"v": bad}) == [("body.v", rule, message, _json_type(bad))]
+
+
+def _json_type(value):
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object",
+            type(None): "null"}[type(value)]
+
+
+#: OpenAPI 3.0 (JSON Schema draft 4 as OpenAPI reads it): boolean exclusive bounds, `nullable`.
+RULES_3_0 = [
+    ({"type": "integer", "minimum": 5, "exclusiveMinimum": True}, 6, 5, "minimum", "5 is not more than 5"),
+    ({"type": "integer", "maximum": 5, "exclusiveMaximum": True}, 4, 5, "maximum", "5 is not less than 5"),
+    ({"type": "integer", "minimum": 5, "exclusiveMinimum": False}, 5, 4, "minimum", "4 is not at least 5"),
+    ({"type": "string", "nullable": True, "maxLength": 1}, None, "ab", "maxLength", "has more than 1 characters"),
+    ({"type": "string"}, "a", None, "type", "null is not of type string"),
+    ({"type": "integer", "format": "int64"}, -(2**63), -(2**63) - 1, "format",
+     "-9223372036854775809 is not a valid int64"),
+]
+
+
+@pytest.mark.parametrize("schema, good, bad, rule, message", RULES_3_0)
+def test_openapi_3_0_rules(server, schema, good, bad, rule, message):
+    client = client_for(spec_for(schema, "3.0.3"), server)
+    assert sent(client, server, {"v": good})
+    assert refusal(client, server, {"v": bad}) == [("body.v", rule, message, _json_type(bad))]
+
+
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+def test_nullable_allows_null_and_keeps_the_other_rules(server, version):
+    """3.0's `nullable: true`, honoured in 3.1 specs that still carry it: null passes, the type does not
+    change, and an enum gains null."""
+    client = client_for(spec_for({"type": "string", "nullable": True, "enum": ["a"]}, version), server)
+    assert sent(client, server, {"v": None}) and sent(client, server, {"v": "a"})
+    assert [row[:2] for row in refusal(client, server, {"v": "b"})] == [("body.v", "enum")]
+    assert [row[:2] for row in refusal(client, server, {"v": 1})] in ([("body.v", "enum"), ("body.v", "type")],
+                                                                      [("body.v", "type"), ("body.v", "enum")])
