@@ -169,3 +169,117 @@ def test_nullable_allows_null_and_keeps_the_other_rules(server, version):
     assert [row[:2] for row in refusal(client, server, {"v": "b"})] == [("body.v", "enum")]
     assert [row[:2] for row in refusal(client, server, {"v": 1})] in ([("body.v", "enum"), ("body.v", "type")],
                                                                       [("body.v", "type"), ("body.v", "enum")])
+
+
+# -- objects: unknown keys, closed objects, `false` --------------------------------------------------------
+
+def test_additional_properties_false_names_each_refused_key_with_a_hint(server):
+    schema = {"type": "object", "properties": {"name": {}, "email": {}}, "additionalProperties": False,
+              "patternProperties": {"^x-": {"type": "string"}}}
+    client = client_for(spec_for(schema), server)
+    assert sent(client, server, {"v": {"name": "a", "x-trace": "t"}})
+    assert refusal(client, server, {"v": {"nmae": "a", "emial": 1, "x-trace": "t", "zzz": None}}) == [
+        ("body.v.emial", "additionalProperties", "'emial' is not a field of this object; did you mean 'email'?",
+         "integer"),
+        ("body.v.nmae", "additionalProperties", "'nmae' is not a field of this object; did you mean 'name'?", "string"),
+        ("body.v.zzz", "additionalProperties", "'zzz' is not a field of this object", "null")]
+
+
+def test_unevaluated_properties_false_names_keys_of_its_own_schema_or_else_the_object(server):
+    own = {"type": "object", "properties": {"name": {}}, "unevaluatedProperties": False}
+    client = client_for(spec_for(own), server)
+    assert refusal(client, server, {"v": {"name": "a", "nmae": 1}}) == [
+        ("body.v.nmae", "unevaluatedProperties", "'nmae' is not a field of this object; did you mean 'name'?",
+         "integer")]
+    # `name` is evaluated by the allOf part: naming it as refused would be wrong, so the object is the place.
+    composed = {"allOf": [{"properties": {"name": {}}}], "properties": {"email": {}}, "unevaluatedProperties": False}
+    client = client_for(spec_for(composed), server)
+    assert sent(client, server, {"v": {"name": "a", "email": "b"}})
+    assert refusal(client, server, {"v": {"name": "a", "email": "b", "zzz": 1}}) == [
+        ("body.v", "unevaluatedProperties", "has fields this object does not allow", "object")]
+
+
+def test_a_false_schema_allows_no_value(server):
+    client = client_for(spec_for({"type": "object", "properties": {"legacy": False, "other": {}}}), server)
+    assert sent(client, server, {"v": {"other": 1}})
+    assert refusal(client, server, {"v": {"legacy": 1}}) == [("body.v", "false", "no value is allowed here", "integer")]
+
+
+def test_one_of_reports_the_branch_the_value_got_furthest_into(server):
+    card = {"type": "object", "required": ["kind", "number"],
+            "properties": {"kind": {"const": "card"}, "number": {"type": "string", "pattern": "^[0-9]+$"}}}
+    client = client_for(spec_for({"oneOf": [card, {"type": "string"}]}), server)
+    assert sent(client, server, {"v": {"kind": "card", "number": "4242"}}) and sent(client, server, {"v": "cash"})
+    assert refusal(client, server, {"v": {"kind": "card", "number": "42x"}}) == [
+        ("body.v.number", "pattern", '"42x" does not match the pattern ^[0-9]+$', "string")]
+
+
+def test_at_equal_depth_a_broken_rule_says_more_than_another_branch_type(server):
+    client = client_for(spec_for({"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^a"}]}), server)
+    assert refusal(client, server, {"v": "b"}) == [("body.v", "pattern", '"b" does not match the pattern ^a', "string")]
+    client = client_for(spec_for({"anyOf": [{"type": "string", "pattern": "^a"}, {"type": "integer"}]}), server)
+    assert refusal(client, server, {"v": "b"}) == [("body.v", "pattern", '"b" does not match the pattern ^a', "string")]
+
+
+# -- OpenAPI 3.0's direction rules ---------------------------------------------------------------------------
+
+DIRECTED = {"type": "object", "required": ["id", "name"], "properties": {
+    "id": {"type": "string", "readOnly": True}, "name": {"type": "string"},
+    "password": {"type": "string", "writeOnly": True}}}
+
+
+def test_a_3_0_request_may_not_carry_a_read_only_property_but_may_leave_it_out(server):
+    client = client_for(spec_for(DIRECTED, "3.0.3"), server)
+    assert sent(client, server, {"v": {"name": "a", "password": "p"}})  # `id` is required only in answers
+    expected = [("body.v.id", "readOnly", "is read-only: a request may not carry it", "string")]
+    assert refusal(client, server, {"v": {"id": "1", "name": "a"}}) == expected  # refused on its own ...
+    assert refusal(client, server, {"v": {"id": "1", "name": 5}}) == expected + [  # ... and beside another
+        ("body.v.name", "type", "5 is not of type string", "integer")]
+
+
+def test_a_3_0_answer_may_not_carry_a_write_only_property(server):
+    client = client_for(spec_for(DIRECTED, "3.0.3"), server)
+    server.answer = {"v": {"id": "1", "name": "a"}}
+    assert client.get_thing().v.id == "1"
+    server.answer = {"v": {"id": "1", "name": "a", "password": "p"}}
+    with pytest.raises(lago_dyn.ResponseValidationError) as caught:
+        client.get_thing()
+    assert [(v.location, v.rule, v.message) for v in caught.value.violations] == [
+        ("body.v.password", "writeOnly", "is write-only: a response may not carry it")]
+    server.answer = {"v": {"name": "a"}}
+    with pytest.raises(lago_dyn.ResponseValidationError) as caught:
+        client.get_thing()
+    assert [(v.location, v.rule) for v in caught.value.violations] == [("body.v.id", "required")]
+
+
+def test_in_3_1_read_only_and_write_only_are_annotations(server):
+    """JSON Schema 2020-12 leaves them to the application: OpenAPI 3.1 validation does not refuse them."""
+    client = client_for(spec_for(DIRECTED), server)
+    assert sent(client, server, {"v": {"id": "1", "name": "a"}})
+    server.answer = {"v": {"id": "1", "name": "a", "password": "p"}}
+    assert client.get_thing().v.password == "p"
+
+
+# -- unknown fields (keys the server would silently drop) ------------------------------------------------
+
+def unknown(client, body):
+    """What `unknown_fields="error"` refuses, as (location, rule); [] when the body was sent (no warning)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            client.create_thing(body)
+        except lago_dyn.RequestValidationError as error:
+            return [(v.location, v.rule) for v in error.violations]
+    return []
+
+
+def test_a_free_form_object_under_one_of_takes_any_key(server):
+    schema = {"type": "object", "properties": {
+        "settings": {"oneOf": [{"type": "object"}, {"type": "string"}]},
+        "either": {"anyOf": [{"type": "object", "properties": {"a": {}}}, {"type": "object", "properties": {"b": {}}}]}}}
+    client = client_for(spec_for(schema), server, unknown_fields="error")
+    assert unknown(client, {"v": {"settings": {"anything": 1}}}) == []
+    assert unknown(client, {"v": {"settings": "text", "either": {"a": 1, "b": 2}}}) == []
+    assert unknown(client, {"v": {"either": {"a": 1, "c": 3}}}) == [("body.v.either.c", "unknown-field")]
