@@ -283,3 +283,119 @@ def test_a_free_form_object_under_one_of_takes_any_key(server):
     assert unknown(client, {"v": {"settings": {"anything": 1}}}) == []
     assert unknown(client, {"v": {"settings": "text", "either": {"a": 1, "b": 2}}}) == []
     assert unknown(client, {"v": {"either": {"a": 1, "c": 3}}}) == [("body.v.either.c", "unknown-field")]
+
+
+def test_unknown_keys_are_found_in_map_values_array_items_and_branches_but_not_in_open_objects(server):
+    item = {"type": "object", "properties": {"code": {}}}
+    schema = {"type": "object", "properties": {
+        "by_name": {"type": "object", "additionalProperties": item},  # a map: its keys are data
+        "list": {"type": "array", "items": item},
+        "tagged": {"type": "object", "properties": {"x": {}}, "patternProperties": {"^x-": {}}},
+        "loose": {"type": "object", "properties": {"x": {}}, "additionalProperties": True},
+        "pick": {"anyOf": [item, {"type": "string"}]}}}
+    client = client_for(spec_for(schema), server, unknown_fields="error")
+    assert unknown(client, {"v": {"by_name": {"any key": {"code": 1}}, "list": [{"code": 1}, {}],
+                                  "tagged": {"x": 1, "x-a": 2, "y": 3}, "loose": {"y": 1}, "pick": {"code": 1}}}) == []
+    assert unknown(client, {"v": {"by_name": {"any key": {"cdoe": 1}}, "list": [{"code": 1}, {"cod": 2}],
+                                  "pick": {"c": 1}, "lsit": []}}) == [
+        ("body.v.by_name.any key.cdoe", "unknown-field"), ("body.v.list[1].cod", "unknown-field"),
+        ("body.v.pick.c", "unknown-field"), ("body.v.lsit", "unknown-field")]  # in the body's order
+
+
+def test_unknown_keys_are_looked_for_65_levels_deep_and_a_deeper_body_is_no_error(server):
+    tree = {"type": "object", "properties": {"child": {"$ref": "#/components/schemas/Tree"}, "n": {}}}
+    client = client_for(spec_for({"$ref": "#/components/schemas/Tree"}, Tree=tree), server, unknown_fields="error")
+
+    def nested(depth, leaf):
+        body = leaf
+        for _ in range(depth):
+            body = {"child": body}
+        return {"v": body}
+
+    # `v` is level 1, so the typo is at level depth + 2: 65 is looked at, 66 no more
+    assert unknown(client, nested(63, {"typo": 1})) == [("body.v" + ".child" * 63 + ".typo", "unknown-field")]
+    assert unknown(client, nested(64, {"typo": 1})) == []
+    assert unknown(client, nested(300, {"n": 1})) == []
+
+
+def test_values_in_messages_are_json_cut_at_80_characters(server):
+    client = client_for(spec_for({"type": "string", "pattern": "^a+$"}), server)
+    exactly = "é" * 78  # 80 characters with its quotes: shown whole, not escaped
+    assert refusal(client, server, {"v": exactly})[0][2] == f'"{exactly}" does not match the pattern ^a+$'
+    longer = "é" * 79
+    assert refusal(client, server, {"v": longer})[0][2] == f'"{longer[:78]}… does not match the pattern ^a+$'
+    client = client_for(spec_for({"type": "string"}), server)
+    assert refusal(client, server, {"v": {"a": [True, None]}}) == [
+        ("body.v", "type", '{"a": [true, null]} is not of type string', "object")]
+    assert refusal(client, server, {"v": False}) == [("body.v", "type", "false is not of type string", "boolean")]
+
+
+# -- parameters: values of headers and cookies may be secrets ------------------------------------------------
+
+def test_a_header_value_is_never_shown_a_query_value_is(server):
+    choice = {"type": "string", "enum": ["eu", "us"]}
+    spec = spec_for({})
+    spec["paths"]["/things"]["get"]["parameters"] = [
+        {"name": "region", "in": "query", "schema": choice},
+        {"name": "X-Region", "in": "header", "schema": choice},
+        {"name": "X-Count", "in": "header", "schema": {"type": "integer", "maximum": 3}}]
+    client = client_for(spec, server)
+    server.answer = {}
+    with pytest.raises(lago_dyn.RequestValidationError) as caught:
+        client.get_thing(region="EU", x_region="sk_live_EU", x_count=4)
+    assert [(v.location, v.rule, v.message, v.value_type) for v in caught.value.violations] == [
+        ("query.region", "enum", '"EU" is not one of "eu", "us"; did you mean \'eu\'?', "string"),
+        ("header.X-Region", "enum", 'the value is not one of "eu", "us"', "string"),
+        ("header.X-Count", "maximum", "the value is not at most 3", "integer")]
+    assert "sk_live" not in str(caught.value)
+
+
+# -- formats: checked on requests by default, on answers when asked ------------------------------------------
+
+def test_formats_are_rules_for_requests_unless_turned_off_and_for_answers_when_asked(server):
+    spec = spec_for({"type": "string", "format": "date"})
+    refused = client_for(spec, server)
+    assert refusal(refused, server, {"v": "2024-13-40"}) == [
+        ("body.v", "format", '"2024-13-40" is not a valid date', "string")]
+    assert sent(client_for(spec, server, check_formats="none"), server, {"v": "2024-13-40"})
+    server.answer = {"v": "2024-13-40"}
+    assert refused.get_thing().v == "2024-13-40"  # answers: formats are not rules by default
+    with pytest.raises(lago_dyn.ResponseValidationError) as caught:
+        client_for(spec, server, check_formats="both").get_thing()
+    assert [(v.location, v.rule) for v in caught.value.violations] == [("body.v", "format")]
+
+
+# -- references keep their meaning ------------------------------------------------------------------------
+
+def test_references_with_escaped_names_lead_to_their_schema(server):
+    """JSON Pointer (RFC 6901) `~0` is `~` and `~1` is `/`; a URI fragment is percent-decoded first."""
+    body = {"type": "object", "properties": {
+        "tilde": {"$ref": "#/components/schemas/a~0b"},
+        "slash": {"$ref": "#/components/schemas/c~1d"},
+        "space": {"$ref": "#/components/schemas/My%20Code"},
+        "listed": {"$ref": "#/components/schemas/Pair/prefixItems/1"}}}
+    spec = spec_for(body, **{"a~b": {"type": "integer"}, "c/d": {"type": "boolean"},
+                             "My Code": {"type": "string", "maxLength": 2},
+                             "Pair": {"prefixItems": [{"type": "string"}, {"type": "integer", "minimum": 1}]}})
+    client = client_for(spec, server)
+    assert sent(client, server, {"v": {"tilde": 1, "slash": True, "space": "ab", "listed": 1}})
+    assert [row[:2] for row in refusal(client, server, {"v": {"tilde": "1", "slash": 1, "space": "abc",
+                                                              "listed": 0}})] == [
+        ("body.v.listed", "minimum"), ("body.v.slash", "type"), ("body.v.space", "maxLength"),
+        ("body.v.tilde", "type")]
+
+
+# -- webhooks: the payload a server sent is checked like an answer, its values shown --------------------------
+
+def test_a_webhook_payload_is_checked_without_formats_and_shows_its_values():
+    spec = {"openapi": "3.1.0", "info": {"title": "Hooks", "version": "1"}, "paths": {}, "webhooks": {
+        "thingHappened": {"post": {"operationId": "thingHappened", "requestBody": {"content": {"application/json": {
+            "schema": {"type": "object", "properties": {
+                "at": {"type": "string", "format": "date-time"}, "kind": {"enum": ["created", "deleted"]}}}}}},
+            "responses": {"200": {"description": "ok"}}}}}}
+    client = lago_dyn.Client(spec, base_url="http://127.0.0.1:9", profile=lago_dyn.GENERIC)
+    assert client.webhooks.thing_happened({"at": "not a date", "kind": "created"}).at == "not a date"
+    with pytest.raises(lago_dyn.WebhookValidationError) as caught:
+        client.webhooks.thing_happened({"kind": "creatd"})
+    assert [v.message for v in caught.value.violations] == [
+        '"creatd" is not one of "created", "deleted"; did you mean \'created\'?']
