@@ -114,10 +114,9 @@ class SchemaValidators:
     def _declared_for(self, uri: str, value: Any, depth: int) -> tuple[dict[str, str], bool, str | None, str | None]:
         """(declared fields, open?, map-values schema, array-items schema) for this value: the schema's
         own, plus those of the anyOf/oneOf branches the value matches (all of them if none does)."""
-        rules = self._object_rules(uri)
-        properties, is_open, values, items = rules
-        branches = self._branches.get(uri, ())
-        if branches and depth < 8:
+        properties, is_open, values, items = self._object_rules(uri)
+        branches = self._branches[uri]  # set by _object_rules
+        if depth < 8:  # no branches: nothing to add
             is_valid = [self._fast.get((branch, False)) or self._compile_fast(branch, False) for branch in branches]
             chosen = [branch for branch, check in zip(branches, is_valid) if check(value)] or list(branches)
             for branch in chosen:
@@ -388,7 +387,7 @@ def _undeclared(error: Any) -> list[str]:
     """The keys additionalProperties/unevaluatedProperties refused: not declared, matching no pattern."""
     import re
 
-    schema = error.schema if isinstance(error.schema, dict) else {}
+    schema = error.schema  # the object holding the keyword (`_refused_keys_known` checked it for the other)
     declared = schema.get("properties") or {}
     patterns = list(schema.get("patternProperties") or {})
     return [str(key) for key in error.instance
