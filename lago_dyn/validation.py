@@ -64,6 +64,9 @@ class SchemaValidators:
         self._judge_registry: Any = None
         #: Per node URI reached by a compiled schema: the references below it, its fast-check form.
         self._reached: dict[str, tuple[list[str], Any]] = {}
+        #: Per schema URI, the direction markers (readOnly, writeOnly) that the dialect's judges enforce
+        #: and that it reaches: rules a plain JSON Schema validator, the fast check, cannot see.
+        self._directional: dict[str, frozenset[str]] = {}
         #: How many validators were compiled; the thread-safety tests read it.
         self.compiled = 0
 
@@ -72,7 +75,7 @@ class SchemaValidators:
         """Every rule `instance` breaks, rendered for humans; [] when it is valid. With `formats`, string
         formats (uuid, date-time, email, ...) and integer ranges (int32, int64) are rules too."""
         is_valid = self._fast.get((schema_uri, formats)) or self._compile_fast(schema_uri, formats)
-        if is_valid(instance):
+        if is_valid(instance) and _DIRECTION_MARKERS[direction] not in self._directional.get(schema_uri, ()):
             return []
         return self._explain(schema_uri, instance, location, direction, reveal_values, formats)
 
@@ -111,10 +114,9 @@ class SchemaValidators:
     def _declared_for(self, uri: str, value: Any, depth: int) -> tuple[dict[str, str], bool, str | None, str | None]:
         """(declared fields, open?, map-values schema, array-items schema) for this value: the schema's
         own, plus those of the anyOf/oneOf branches the value matches (all of them if none does)."""
-        rules = self._object_rules(uri)
-        properties, is_open, values, items = rules
-        branches = self._branches.get(uri, ())
-        if branches and depth < 8:
+        properties, is_open, values, items = self._object_rules(uri)
+        branches = self._branches[uri]  # set by _object_rules
+        if depth < 8:  # no branches: nothing to add
             is_valid = [self._fast.get((branch, False)) or self._compile_fast(branch, False) for branch in branches]
             chosen = [branch for branch, check in zip(branches, is_valid) if check(value)] or list(branches)
             for branch in chosen:
@@ -137,8 +139,9 @@ class SchemaValidators:
                          for index, _ in enumerate(node.get(keyword) or ()))
         extra = node.get("additionalProperties")
         values = child_uri(resolved, "additionalProperties") if isinstance(extra, dict) and extra else None
-        is_open = (extra is not None or "patternProperties" in node  # a map, open or closed on purpose
-                   or not (properties or branches))                  # free-form: nothing declared
+        # Open: a map (open or closed on purpose), or nothing declared (free-form, or only anyOf/oneOf
+        # branches, which then decide: `_declared_for` combines them with this).
+        is_open = extra is not None or "patternProperties" in node or not properties
         items = child_uri(resolved, "items") if isinstance(node.get("items"), dict) else None
         with self._lock:
             self._branches[uri] = branches
@@ -150,9 +153,15 @@ class SchemaValidators:
         with self._lock:
             if key in self._fast:
                 return self._fast[key]
+            skeletons = referenced_skeletons(dict(self._spec.documents()), schema_uri, self._spec.base_uri,
+                                             self._reached_node)
+            if self._dialect.judge_names[0] != self._dialect.judge_names[1]:  # 3.0: one judge per direction
+                self._directional[schema_uri] = frozenset(
+                    marker for marker in _DIRECTION_MARKERS.values()
+                    if any(node.get(marker) is True for node in walk.mappings(list(skeletons.values()))))
             try:
                 compiled = self._dialect.fast_validator_class()(
-                    {"$ref": schema_uri}, registry=self._fast_registry_for(schema_uri), validate_formats=formats
+                    {"$ref": schema_uri}, registry=self._fast_registry(skeletons), validate_formats=formats
                 )
             except ValueError:  # jsonschema_rs.ValidationError: the schema itself is broken
                 compiled = None
@@ -163,13 +172,12 @@ class SchemaValidators:
             self._fast[key] = is_valid = _tolerant(compiled.is_valid)
             return is_valid
 
-    def _fast_registry_for(self, schema_uri: str) -> Any:
-        """A registry holding only what `schema_uri` reaches: one over every whole document costs 0.5 s
-        on a 13 MB spec (a Rust copy of all of it), one over the reached sub-documents microseconds."""
+    def _fast_registry(self, skeletons: dict[str, Any]) -> Any:
+        """A registry holding only what a schema reaches (`referenced_skeletons`): one over every whole
+        document costs 0.5 s on a 13 MB spec (a Rust copy of all of it), one over the reached sub-documents
+        microseconds."""
         import jsonschema_rs
 
-        skeletons = referenced_skeletons(dict(self._spec.documents()), schema_uri, self._spec.base_uri,
-                                         self._reached_node)
         return jsonschema_rs.Registry(list(skeletons.items()), draft=self._dialect.fast_registry_draft())
 
     def _reached_node(self, uri: str, node: Any, document_uri: str) -> tuple[list[str], Any]:
@@ -217,6 +225,10 @@ class SchemaValidators:
 
 
 # -- the sub-documents a schema needs ----------------------------------------------------------------
+
+#: OpenAPI 3.0: a request may not carry a readOnly property, an answer a writeOnly one. The fast check
+#: knows neither rule, so a schema that reaches the marker of a call's direction is always judged.
+_DIRECTION_MARKERS = {WRITE: "readOnly", READ: "writeOnly"}
 
 #: The keywords whose value is a reference to another schema (3.1's `$dynamicRef` included).
 _REFERENCES = ("$ref", "$dynamicRef")
@@ -335,18 +347,34 @@ def _violations(error: Any, location: str, reveal_values: bool) -> list[Violatio
     field's own location (one violation per field), values are shown as JSON (or not at all, for
     values that may be secrets), and the message is ours, never the library's text."""
     path = list(error.absolute_path)
-    rule = str(error.validator)
+    # A `false` schema (3.1: `properties: {x: false}`, `items: false`) fails with no keyword of its own.
+    rule = "false" if error.validator is None and error.schema is False else str(error.validator)
     if rule == "required":
         return [Violation(render_location(location, path + [name]), rule, f"required field {name!r} is missing",
                           "nothing") for name in _missing_properties(error)]
-    if rule in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict) \
-            and _undeclared(error):
+    if _refused_keys_known(rule, error) and isinstance(error.instance, dict) and _undeclared(error):
         declared = list((error.schema.get("properties") or {}) if isinstance(error.schema, dict) else ())
         return [Violation(render_location(location, path + [name]), rule,
                           f"{name!r} is not a field of this object{did_you_mean(name, declared)}",
                           json_type(error.instance[name])) for name in _undeclared(error)]
     return [Violation(render_location(location, path), rule, _message(rule, error, reveal_values),
                       json_type(error.instance))]
+
+
+#: Keywords that evaluate properties of the same object in place: with one of them beside
+#: `unevaluatedProperties`, its own `properties` do not tell which keys it refused.
+_IN_PLACE = ("allOf", "anyOf", "oneOf", "if", "then", "else", "dependentSchemas", "$ref", "$dynamicRef")
+
+
+def _refused_keys_known(rule: str, error: Any) -> bool:
+    """Whether the keys an `additionalProperties`/`unevaluatedProperties` error refused can be named, one
+    violation each: `additionalProperties` looks only at its own schema's `properties` and
+    `patternProperties`, `unevaluatedProperties` also at what subschemas evaluated (then the object itself
+    is the location)."""
+    if rule == "additionalProperties":
+        return True
+    return rule == "unevaluatedProperties" and isinstance(error.schema, dict) \
+        and not any(keyword in error.schema for keyword in _IN_PLACE)
 
 
 def _missing_properties(error: Any) -> list[str]:
@@ -359,7 +387,7 @@ def _undeclared(error: Any) -> list[str]:
     """The keys additionalProperties/unevaluatedProperties refused: not declared, matching no pattern."""
     import re
 
-    schema = error.schema if isinstance(error.schema, dict) else {}
+    schema = error.schema  # the object holding the keyword (`_refused_keys_known` checked it for the other)
     declared = schema.get("properties") or {}
     patterns = list(schema.get("patternProperties") or {})
     return [str(key) for key in error.instance
@@ -448,7 +476,7 @@ def _message(rule: str, error: Any, reveal_values: bool) -> str:
         return f"is {rule[:-4]}-only: a {carrier} may not carry it"
     if rule == "nullable":
         return "null is not allowed here"
-    if rule == "False":
+    if rule == "false":
         return "no value is allowed here"
     if rule in ("additionalProperties", "unevaluatedProperties"):
         return "has fields this object does not allow"
