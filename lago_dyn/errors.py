@@ -9,7 +9,7 @@ spec (`SpecError`), the client's own configuration (`ConfigurationError`), the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Sequence
 
 from .rate_limits import RateLimit, retry_after
@@ -55,12 +55,17 @@ class Violation:
     """One broken rule: where (`body.customer.currency`), which rule (`enum`), and a sentence for humans.
 
     `value_type` is the JSON type name of the offending value (never the value itself for secrets'
-    sake when it comes from a header)."""
+    sake when it comes from a header). For programs: `schema_path`, the JSON pointer of the broken
+    keyword from the schema that was applied (`/properties/customer/properties/currency/enum`), and
+    `error`, the validator's own error object (jsonschema's `ValidationError`), kept only where the value
+    may be shown (never for a header's value)."""
 
     location: str
     rule: str
     message: str
     value_type: str
+    schema_path: str = ""
+    error: Any = field(default=None, repr=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message} (rule: {self.rule}, got {self.value_type})"

@@ -349,16 +349,23 @@ def _violations(error: Any, location: str, reveal_values: bool) -> list[Violatio
     path = list(error.absolute_path)
     # A `false` schema (3.1: `properties: {x: false}`, `items: false`) fails with no keyword of its own.
     rule = "false" if error.validator is None and error.schema is False else str(error.validator)
+    # For programs: where in the schema, and jsonschema's own error where the value may be shown.
+    kept = {"schema_path": "".join(f"/{_pointer_token(part)}" for part in error.absolute_schema_path),
+            "error": error if reveal_values else None}
     if rule == "required":
         return [Violation(render_location(location, path + [name]), rule, f"required field {name!r} is missing",
-                          "nothing") for name in _missing_properties(error)]
+                          "nothing", **kept) for name in _missing_properties(error)]
     if _refused_keys_known(rule, error) and isinstance(error.instance, dict) and _undeclared(error):
         declared = list((error.schema.get("properties") or {}) if isinstance(error.schema, dict) else ())
         return [Violation(render_location(location, path + [name]), rule,
                           f"{name!r} is not a field of this object{did_you_mean(name, declared)}",
-                          json_type(error.instance[name])) for name in _undeclared(error)]
+                          json_type(error.instance[name]), **kept) for name in _undeclared(error)]
     return [Violation(render_location(location, path), rule, _message(rule, error, reveal_values),
-                      json_type(error.instance))]
+                      json_type(error.instance), **kept)]
+
+
+def _pointer_token(part: Any) -> str:
+    return str(part).replace("~", "~0").replace("/", "~1")
 
 
 #: Keywords that evaluate properties of the same object in place: with one of them beside

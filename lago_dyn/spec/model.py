@@ -18,6 +18,7 @@ from urllib.parse import quote, unquote, urljoin
 
 from . import dialects, naming
 from ..errors import SpecError
+from ..suggest import did_you_mean
 from .loader import LoadedDocument
 
 #: Header parameters by these names are ignored (OpenAPI 3.x, Parameter Object `name`): the media types,
@@ -445,6 +446,39 @@ class Spec:
                         deprecated=bool(raw.get("deprecated")), security=raw.get("security", self.root.get("security")),
                         is_webhook=is_webhook, declaration=Declaration(self, raw, shared, item, steps),
                     )
+
+    def validate(self, target: "str | Operation", value: Any, direction: str = "write") -> list[Any]:
+        """Every rule `value` breaks, as `Violation`s ([] when it is valid), with no client and no call:
+        against an operation's request body (`direction="write"`) or its success answer (`"read"`), given
+        as the operation or its name; a schema of `components/schemas` by name (`"CustomerCreateInput"`);
+        or any schema by URI (`"#/components/schemas/Customer"`). As a call would judge it: the
+        direction's readOnly/writeOnly rules, formats on requests."""
+        if direction not in ("write", "read"):
+            raise SpecError(f"validate: direction is 'write' (a request) or 'read' (an answer), not {direction!r}")
+        schema_uri, location = self._schema_to_validate(target, direction)
+        return list(self.validators.violations(schema_uri, value, location, direction, formats=direction == "write"))
+
+    def _schema_to_validate(self, target: "str | Operation", direction: str) -> tuple[str, str]:
+        operation = target if isinstance(target, Operation) else self.operations.get(str(target))
+        if operation is not None:
+            if direction == "write":
+                schema_uri = operation.body.schema_uri if operation.body is not None else None
+            else:
+                schema_uri = next((uri for status, response in sorted(operation.responses.items())
+                                   if status[:1] == "2" for uri in response.content.values() if uri), None)
+            if schema_uri is None:
+                what = "request body" if direction == "write" else "success answer with a schema"
+                raise SpecError(f"validate: {operation.label} has no {what}")
+            return schema_uri, "body"
+        schemas = (self.root.get("components") or {}).get("schemas") or {}
+        if isinstance(target, str) and target in schemas:
+            return pointer_uri(self.base_uri, "components", "schemas", target), target
+        if isinstance(target, str) and "#" in target:
+            uri = urljoin(self.base_uri, target)
+            self.node_at(uri)  # SpecError when nothing is there
+            return uri, "value"
+        raise SpecError(f"validate: {target!r} is neither an operation, a schema of components/schemas, nor a "
+                        f"schema URI{did_you_mean(str(target), [*self.operations, *schemas])}")
 
     def check(self) -> None:
         """Read every operation now (they are read on first use otherwise): a SpecError for the first
