@@ -240,3 +240,16 @@ def test_a_wide_list_is_not_taken_for_a_deep_one():
     transport = lago_dyn.MockTransport(lambda request: WireResponse(200, {"Content-Type": "application/json"}, wide))
     client = lago_dyn.Client(THING, base_url=BASE, transport=transport, cache_dir=False)
     assert len(client.get_thing()["items"]) == 500
+
+
+@pytest.mark.parametrize("value, valid", [("héllo", True), ("h3llo", False), ("٣", False)])
+def test_patterns_are_ecma_262_for_the_check_and_the_explanation(value, valid):
+    # JSON Schema: `pattern` is an ECMA-262 regular expression (`\p{L}`: a letter, in any script; `\d`: 0-9).
+    spec = lago_dyn.load_spec(document({"/x": {"post": {
+        "operationId": "makeX", "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "properties": {"name": {"type": "string", "pattern": r"^(\p{L}+|\d)$"},
+                                             "age": {"type": "integer"}}}}}},
+        "responses": {"200": {"description": "ok"}}}}}), cache_dir=False)
+    for other in ({}, {"age": "x"}):  # one verdict for the name, whatever else is wrong
+        rules = [(v.location, v.rule) for v in spec.validate("make_x", {"name": value, **other})]
+        assert (("body.name", "pattern") not in rules) is valid

@@ -12,8 +12,9 @@ The same rewrite gives the fast validator, which knows JSON Schema but not OpenA
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from . import walk
 
@@ -79,9 +80,7 @@ class Dialect:
         return getattr(jsonschema_rs, self.fast_draft)
 
     def judge_class(self, direction: str) -> Any:
-        import openapi_schema_validator as oas
-
-        return getattr(oas, self.judge_names[direction == "write"])
+        return _ecma_judge(self.judge_names[direction == "write"])
 
     def format_checker(self) -> Any:
         import openapi_schema_validator as oas
@@ -143,3 +142,32 @@ def rewrites_nullable_at_load(root: Any) -> bool:
 def _has_integer_formats(document: Any) -> bool:
     return any(node.get("format") in INTEGER_FORMATS for node in walk.mappings(document)
                if isinstance(node.get("format"), str))
+
+
+@functools.lru_cache(maxsize=None)
+def _ecma_judge(name: str) -> Any:
+    """openapi_schema_validator's judge `name`, reading `pattern` as JSON Schema says: an ECMA-262 regular
+    expression, matched by jsonschema-rs's engine, the one the fast check uses, so both give one verdict
+    (Python's `re` reads `\\d` differently, and cannot read `\\p{L}` at all)."""
+    import jsonschema.validators
+    import openapi_schema_validator as oas
+
+    return jsonschema.validators.extend(getattr(oas, name), {"pattern": _ecma_pattern})
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not _ecma_regex(pattern)(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _ecma_regex(pattern: str) -> Callable[[str], bool]:
+    import jsonschema_rs
+
+    try:
+        return jsonschema_rs.validator_for({"pattern": pattern}).is_valid
+    except ValueError:  # no engine reads it: a defect of the spec, where the fast check refused it too
+        return lambda instance: False
+
