@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -263,8 +264,12 @@ class BaseClient:
             max_document_bytes=max_document_bytes, on_duplicate=on_duplicate)
         self.base_url = _checked_base_url(base_url or _first_server(self.spec))
         self.profile = profile
+        key_origin = "the api_key argument" if api_key is not None else ""
         if api_key is None and profile.api_key_env:
             api_key = os.environ.get(profile.api_key_env) or None
+            key_origin = f"the {profile.api_key_env} environment variable" if api_key is not None else ""
+        if auth:
+            key_origin = ", ".join(filter(None, (key_origin, f"auth= (for {', '.join(map(str, auth))})")))
         source = f"api_key= (or set {profile.api_key_env})" if profile.api_key_env else "api_key="
         try:
             credentials = Credentials(self.spec.security_schemes, auth, api_key, source)
@@ -275,6 +280,7 @@ class BaseClient:
             headers={"User-Agent": USER_AGENT, **(headers or {})}, request_validation=request_validation,
             response_validation=modes, request_formats=check_formats != "none",
             response_formats=check_formats == "both", typed_results=typed_results, unknown_fields=unknown_fields,
+            key_origin=key_origin, missing_server_path=_missing_server_path(self.base_url, self.spec),
         )
         opener = (lambda: transport) if transport is not None else self._transport_opener(
             session, timeout=timeout, deadline=deadline, retry=retry, verify=verify,
@@ -475,12 +481,23 @@ def _first_server(spec: Spec) -> str:
 
 
 def _checked_base_url(url: str) -> str:
-    """An absolute http(s) URL, or a ConfigurationError now rather than a puzzling failure at each call."""
+    """An absolute http(s) URL, or a ConfigurationError now rather than a puzzling failure at each call.
+    The URL is echoed as given, less any `user:password@`, query or fragment (they may hold secrets)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(
-            f"base_url must be an absolute http(s) URL with a host, like 'https://api.example.com/v1', not "
-            f"{parts.scheme + '://' if parts.scheme else ''}{parts.hostname or ''}{parts.path!r}"
-            f"{' (the spec declares a relative server; pass base_url=)' if url.startswith('/') else ''}"
-        )
+        shown = re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)?[^/@]*@", r"\1", url.split("?", 1)[0].split("#", 1)[0])
+        if url.startswith("/"):
+            hint = " (the spec declares a relative server; pass base_url=)"
+        elif "://" not in shown:
+            hint = f"; did you mean {'http://' + shown!r}?"
+        else:
+            hint = ""
+        raise ConfigurationError(f"base_url must be an absolute http(s) URL with a host, like "
+                                 f"'https://api.example.com/v1', not {shown!r}{hint}")
     return url.rstrip("/")
+
+
+def _missing_server_path(base_url: str, spec: Spec) -> str:
+    """The path of the spec's first server (`/api/v1`) when `base_url` does not end with it, else ""."""
+    path = urlsplit(_first_server(spec)).path.rstrip("/")
+    return path if path and not urlsplit(base_url).path.rstrip("/").endswith(path) else ""

@@ -166,7 +166,7 @@ class ApiError(LagoDynError):
     fields; for RFC 9457 problem details: title, type and errors; None where the body has none)."""
 
     def __init__(self, operation: str, status: int, headers: Mapping[str, str], body: Any, reason: str = "",
-                 *, error: Any = None, code: Any = None, error_details: Any = None):
+                 *, error: Any = None, code: Any = None, error_details: Any = None, hint: str = ""):
         self.operation = operation
         self.status = status
         self.headers = dict(headers)
@@ -178,7 +178,10 @@ class ApiError(LagoDynError):
         message = f"{operation}: HTTP {status}" + (f" {detail}" if detail else "")
         if self.error_details:
             message += f": {details_text(self.error_details)}"
-        super().__init__(message)
+        #: What to check first, when the client can tell (where the key came from; a base URL missing
+        #: the spec's server path); never a secret.
+        self.hint = hint
+        super().__init__(message + (f". {hint}" if hint else ""))
 
 
 def details_text(details: Any) -> str:

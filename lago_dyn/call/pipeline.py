@@ -54,6 +54,10 @@ class Settings:
     typed_results: bool = False
     #: Body keys the schema does not declare (the server would drop them): "warn", "error" or "ignore".
     unknown_fields: str = "warn"
+    #: Where the API key came from, said when the server refuses it (401): never the key itself.
+    key_origin: str = ""
+    #: The spec's server path (`/api/v1`) when `base_url` does not end with it: said with every 404.
+    missing_server_path: str = ""
     #: Operation name -> its `OperationPlan`, made on the operation's first call.
     plans: dict[str, "OperationPlan"] = field(default_factory=dict, repr=False, compare=False)
 
@@ -372,7 +376,8 @@ def handle(operation: Operation, response: WireResponse, settings: Settings) -> 
     if response.status >= 400:
         error, code, details = settings.profile.error_fields(data)
         raise api_error_class(response.status)(operation.label, response.status, response.headers, data,
-                                               response.reason, error=error, code=code, error_details=details)
+                                               response.reason, error=error, code=code, error_details=details,
+                                               hint=_hint(operation, response.status, code, settings))
     if decode_problem is not None:  # whatever the mode: never bytes in place of the data
         raise ResponseDecodeError(operation.label, decode_problem,
                                   ApiResponse(response.status, response.headers, None, response.content))
@@ -444,6 +449,21 @@ def _stream_plan(operation: Operation, status: int, headers: Mapping[str, str],
         return streams.SKIP if malformed else models.shape(settings.spec, item_uri, item, typed=settings.typed_results)
 
     return decoder, check
+
+
+def _hint(operation: Operation, status: int, code: Any, settings: Settings) -> str:
+    """What to check first for an error status, when the client can tell."""
+    if status == 401 and settings.key_origin:
+        return f"Check the API key: it came from {settings.key_origin}"
+    if status == 404:
+        route = f"{operation.method} {operation.path}"
+        if settings.missing_server_path:
+            return (f"{route} was not found: base_url {settings.base_url!r} does not end with the spec's server "
+                    f"path {settings.missing_server_path!r}; did you mean "
+                    f"{settings.base_url + settings.missing_server_path!r}?")
+        if code == "route_not_found":
+            return f"The server has no route {route}: is base_url {settings.base_url!r} its API's root?"
+    return ""
 
 
 def _check(operation: Operation, response: WireResponse, answer: AnswerPlan, data: Any,
