@@ -49,6 +49,8 @@ class SchemaView:
     all_of: tuple[str, ...]
     any_of: tuple[str, ...]
     one_of: tuple[str, ...]
+    #: The `anyOf` then `oneOf` branches: the alternatives a value may follow.
+    branches: tuple[str, ...]
     #: The array items' schema URI (the schema's own, else an `allOf` part's); None when not declared.
     items: str | None
     #: `additionalProperties` as written on the schema itself (None when absent), and its URI when it is
@@ -70,11 +72,6 @@ class SchemaView:
     write_only: bool
     #: type, format, enum, description and nullable as the schema states them or its `allOf` parts lend them.
     stated: Mapping[str, Any]
-
-    @property
-    def branches(self) -> tuple[str, ...]:
-        """The `anyOf` then `oneOf` branches: the alternatives a value may follow."""
-        return self.any_of + self.one_of
 
     @property
     def concrete_types(self) -> tuple[str, ...]:
@@ -165,7 +162,8 @@ class SchemaViews:
         return SchemaView(
             uri=uri, resolved=resolved, node=MappingProxyType(node) if node else _EMPTY, types=types,
             stated_types=stated, properties=MappingProxyType(properties), required=frozenset(required),
-            all_of=branches["allOf"], any_of=branches["anyOf"], one_of=branches["oneOf"], items=items,
+            all_of=branches["allOf"], any_of=branches["anyOf"], one_of=branches["oneOf"],
+            branches=branches["anyOf"] + branches["oneOf"], items=items,
             additional_properties=extra,
             additional_uri=child_uri(resolved, "additionalProperties") if isinstance(extra, dict) and extra else None,
             pattern_properties="patternProperties" in node,
