@@ -171,6 +171,51 @@ def test_types_nullable_and_type_lists():
     assert (d.stated_types, d.format, d.enum, d.description) == (("string",), "uuid", ("x", "y"), "own words")
 
 
+# -- the two bugs: a one-branch allOf, and oneOf beside `type: object` ------------------------------------
+
+WRAPPED = {
+    "Input": {"type": "object", "required": ["tags"], "properties": {
+        "tags": {"description": "the tags", "allOf": [
+            {"type": "array", "items": {"type": "object", "required": ["code"],
+                                        "properties": {"code": {"type": "string"}}}}]},
+        "owner": {"allOf": [{"type": "object", "properties": {"name": {"type": "string"}}}]},
+        "count": {"allOf": [{"type": "integer", "minimum": 3}]}}},
+}
+
+
+def test_a_one_branch_all_of_around_an_array_an_object_and_a_scalar():
+    """help(), the signature and `describe` all work and show each field with its type and children."""
+    limit = {"name": "limit", "in": "query", "schema": {"allOf": [{"type": "array", "items": {"type": "string"}}]}}
+    spec = _spec(WRAPPED, parameters=[limit])
+    client = lago_dyn.Client(spec, base_url="http://127.0.0.1:9", api_key="k")
+    signature = inspect.signature(client.create_thing)
+    assert str(signature.parameters["limit"].annotation) == "typing.Optional[list]"
+    assert signature.parameters["input"].annotation is dict
+    doc = client.create_thing.__doc__
+    assert "tags (array of object, required): the tags" in doc
+    assert "code (string, required)" in doc
+    assert "owner (object)" in doc and "name (string)" in doc
+    assert "count (integer)" in doc
+    fields = {field.name: field for field in describe.body(spec, spec.operations["create_thing"]).fields}
+    assert [child.name for child in fields["tags"].children] == ["code"]
+    assert [child.name for child in fields["owner"].children] == ["name"]
+    value = describe.example_body(spec, spec.operations["create_thing"], spec.validators)
+    assert not spec.validators.violations(spec.operations["create_thing"].body.schema_uri, value, "body", "write")
+    assert value["tags"][0]["code"] == "string" and value["count"] == 3
+
+
+def test_one_of_beside_type_object_gets_a_valid_example():
+    spec = _spec({"Choice": {"type": "object", "oneOf": [
+        {"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}, "additionalProperties": False},
+        {"type": "object", "required": ["b"], "properties": {"b": {"type": "integer"}}, "additionalProperties": False}]},
+    }, body="Choice", answer="Choice")
+    uri = spec.operations["create_thing"].responses["200"].content["application/json"]
+    value = example(spec, spec.node_at(uri), uri=uri)
+    assert value == {"a": "string"}
+    assert not spec.validators.violations(uri, value, "answer", "read")
+    assert describe.body(spec, spec.operations["create_thing"]).example == {"a": "string"}
+
+
 @pytest.mark.parametrize("version", VERSIONS)
 def test_every_generated_example_of_a_lago_release_is_valid(version, lago_specs):
     """A property over the real corpus: every request body and answer schema's generated example (the
