@@ -110,10 +110,9 @@ class SchemaValidators:
     def _declared_for(self, uri: str, value: Any, depth: int) -> tuple[Mapping[str, str], bool, str | None, str | None]:
         """(declared fields, open?, map-values schema, array-items schema) for this value, from the schema's
         view: its own, plus those of the anyOf/oneOf branches the value matches (all of them if none does)."""
-        found = self._views(uri)
-        properties, values, items, branches = found.properties, found.additional_uri, found.items, found.branches
-        is_open = (found.additional_properties is not None or found.pattern_properties  # a map, on purpose
-                   or not (properties or branches))                                 # free-form: nothing declared
+        found = self._views.known.get(uri) or self._views(uri)
+        properties, is_open, values, items = found.properties, found.open_keys, found.additional_uri, found.items
+        branches = found.branches
         if branches and depth < 8:
             is_valid = [self._fast.get((branch, False)) or self._compile_fast(branch, False) for branch in branches]
             chosen = [branch for branch, check in zip(branches, is_valid) if check(value)] or list(branches)

@@ -58,6 +58,9 @@ class SchemaView:
     additional_properties: Any
     additional_uri: str | None
     pattern_properties: bool
+    #: Keys beyond the declared ones are the schema's intent, not a typo: a map (`additionalProperties`
+    #: given either way), `patternProperties`, or nothing declared at all (free-form, as for `metadata`).
+    open_keys: bool
     #: The schema's own, else its `allOf` parts' (the first that states it).
     format: str | None
     enum: tuple[Any, ...] | None
@@ -84,25 +87,26 @@ class SchemaViews:
 
     def __init__(self, spec: Spec):
         self.spec = spec
-        self._known: dict[str, SchemaView] = {}
+        #: URI -> view; read it directly on a hot path (`known.get(uri) or views(uri)`).
+        self.known: dict[str, SchemaView] = {}
         self._lock = threading.Lock()
 
     def __call__(self, uri: str) -> SchemaView:
-        known = self._known.get(uri)
+        known = self.known.get(uri)
         if known is None:
             made = self._make(uri, 0)
             with self._lock:
-                known = self._known.setdefault(uri, made)
+                known = self.known.setdefault(uri, made)
         return known
 
     def _view(self, uri: str, depth: int) -> SchemaView:
-        known = self._known.get(uri)
+        known = self.known.get(uri)
         if known is not None:
             return known
         made = self._make(uri, depth)
         if depth == 0:  # a view cut short by depth is not kept: asked for at the top, it says more
             with self._lock:
-                made = self._known.setdefault(uri, made)
+                made = self.known.setdefault(uri, made)
         return made
 
     def _make(self, uri: str, depth: int) -> SchemaView:
@@ -167,6 +171,8 @@ class SchemaViews:
             additional_properties=extra,
             additional_uri=child_uri(resolved, "additionalProperties") if isinstance(extra, dict) and extra else None,
             pattern_properties="patternProperties" in node,
+            open_keys=(extra is not None or "patternProperties" in node
+                       or not (properties or branches["anyOf"] or branches["oneOf"])),
             format=fmt if isinstance(fmt, str) else None,
             enum=tuple(enum) if isinstance(enum, list) else None,
             description=str(description or ""), nullable=merged.get("nullable") is True,
