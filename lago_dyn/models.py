@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Mapping
 
+from .spec.schema import view
 from .suggest import did_you_mean
 
 _DICT_NAMES = frozenset(dir(dict)) | {"to_dict", "to_json"}
@@ -297,21 +298,17 @@ class SchemaFields:
 
     def _declared(self, uri: str, depth: int) -> Declared:
         """Shallow: a field's own fields wait until that field is read."""
-        from .spec.model import child_uri
-
-        node, resolved = self._spec.resolve(self._spec.node_at(uri), uri)
+        found = view(self._spec, uri)
         declared = Declared(self, uri)
-        if not isinstance(node, dict) or depth > 20:
+        if depth > 20:
             return declared
-        declared.properties.update(self._spec.object_fields(node, resolved)[0])
-        if isinstance(node.get("items"), dict):
-            declared.items_uri = child_uri(resolved, "items")
-        for keyword in ("anyOf", "oneOf"):  # 3.1's nullable is an anyOf with null
-            for index, _ in enumerate(node.get(keyword) or ()):
-                branch = self._declared(child_uri(resolved, keyword, str(index)), depth + 1)
-                declared.properties = {**branch.properties, **declared.properties}
-                declared.items_uri = declared.items_uri or branch.items_uri
-        for name, property_uri in [("", resolved), *declared.properties.items()]:
+        declared.properties.update(found.properties)
+        declared.items_uri = found.items
+        for branch_uri in found.branches:  # 3.1's nullable is an anyOf with null
+            branch = self._declared(branch_uri, depth + 1)
+            declared.properties = {**branch.properties, **declared.properties}
+            declared.items_uri = declared.items_uri or branch.items_uri
+        for name, property_uri in [("", found.resolved), *declared.properties.items()]:
             converter = self._converter(property_uri, 0)
             if converter is not None:
                 declared.converters[name] = converter
@@ -319,16 +316,15 @@ class SchemaFields:
 
     def _converter(self, uri: str, depth: int) -> Callable[[Any], Any] | None:
         """The typed-value converter for a schema's `format`, looking through $ref and composition."""
-        from .spec.model import child_uri
-
-        node, uri = self._spec.resolve(self._spec.node_at(uri), uri)
-        if not isinstance(node, dict) or depth > 10:
-            return None
-        found = _CONVERTERS.get(str(node.get("format")))
-        for keyword in ("allOf", "anyOf", "oneOf"):
-            for index, _ in enumerate(node.get(keyword) or ()):
-                found = found or self._converter(child_uri(uri, keyword, str(index)), depth + 1)
-        return found
+        found = view(self._spec, uri)
+        converter = _CONVERTERS.get(str(found.node.get("format")))
+        if converter is not None or depth > 10:
+            return converter
+        for part in (*found.all_of, *found.branches):
+            converter = self._converter(part, depth + 1)
+            if converter is not None:
+                return converter
+        return None
 
 
 def _fields_of(spec: Any) -> SchemaFields:

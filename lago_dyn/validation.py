@@ -19,9 +19,9 @@ from __future__ import annotations
 import json
 import threading
 from urllib.parse import unquote, urljoin
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
-from .spec import walk
+from .spec import schema, walk
 from .errors import SpecError, Violation
 from .spec.model import Spec
 from .suggest import closest, did_you_mean
@@ -58,9 +58,8 @@ class SchemaValidators:
         self._lock = threading.Lock()
         self._fast: dict[tuple[str, bool], Callable[[Any], bool]] = {}
         self._judges: dict[tuple[str, str, bool], Any] = {}
-        #: Per schema URI, for unknown_fields: (declared fields, open?, map values, array items).
-        self._rules: dict[str, tuple[dict[str, str], bool, str | None, str | None]] = {}
-        self._branches: dict[str, tuple[str, ...]] = {}
+        #: What each schema declares (fields, branches, items, map values), for unknown_fields.
+        self._views = schema.views(spec)
         self._judge_registry: Any = None
         #: Per node URI reached by a compiled schema: the references below it, its fast-check form.
         self._reached: dict[str, tuple[list[str], Any]] = {}
@@ -111,11 +110,12 @@ class SchemaValidators:
                 if isinstance(item, (dict, list)):
                     self._walk_unknown(items, item, location, path + (index,), found)
 
-    def _declared_for(self, uri: str, value: Any, depth: int) -> tuple[dict[str, str], bool, str | None, str | None]:
-        """(declared fields, open?, map-values schema, array-items schema) for this value: the schema's
-        own, plus those of the anyOf/oneOf branches the value matches (all of them if none does)."""
-        properties, is_open, values, items = self._object_rules(uri)
-        branches = self._branches[uri]  # set by _object_rules
+    def _declared_for(self, uri: str, value: Any, depth: int) -> tuple[Mapping[str, str], bool, str | None, str | None]:
+        """(declared fields, open?, map-values schema, array-items schema) for this value, from the schema's
+        view: its own, plus those of the anyOf/oneOf branches the value matches (all of them if none does)."""
+        found = self._views.known.get(uri) or self._views(uri)
+        properties, is_open, values, items = found.properties, found.open_keys, found.additional_uri, found.items
+        branches = found.branches
         if depth < 8:  # no branches: nothing to add
             is_valid = [self._fast.get((branch, False)) or self._compile_fast(branch, False) for branch in branches]
             chosen = [branch for branch, check in zip(branches, is_valid) if check(value)] or list(branches)
@@ -124,29 +124,6 @@ class SchemaValidators:
                 properties = {**more, **properties}
                 is_open, values, items = is_open and more_open, values or more_values, items or more_items
         return properties, is_open, values, items
-
-    def _object_rules(self, uri: str) -> tuple[dict[str, str], bool, str | None, str | None]:
-        """What one schema says about keys, worked out once per schema."""
-        known = self._rules.get(uri)
-        if known is not None:
-            return known
-        from .spec.model import child_uri
-
-        node, resolved = self._spec.resolve(self._spec.node_at(uri), uri)
-        node = node if isinstance(node, dict) else {}
-        properties = self._spec.object_fields(node, resolved)[0]
-        branches = tuple(child_uri(resolved, keyword, str(index)) for keyword in ("anyOf", "oneOf")
-                         for index, _ in enumerate(node.get(keyword) or ()))
-        extra = node.get("additionalProperties")
-        values = child_uri(resolved, "additionalProperties") if isinstance(extra, dict) and extra else None
-        # Open: a map (open or closed on purpose), or nothing declared (free-form, or only anyOf/oneOf
-        # branches, which then decide: `_declared_for` combines them with this).
-        is_open = extra is not None or "patternProperties" in node or not properties
-        items = child_uri(resolved, "items") if isinstance(node.get("items"), dict) else None
-        with self._lock:
-            self._branches[uri] = branches
-            return self._rules.setdefault(uri, (properties, is_open, values, items))
-
 
     def _compile_fast(self, schema_uri: str, formats: bool) -> Callable[[Any], bool]:
         key = (schema_uri, formats)

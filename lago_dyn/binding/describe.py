@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .examples import example
-from ..spec.model import Operation, Spec, child_uri
+from ..spec.model import Operation, Parameter, Spec
+from ..spec.schema import SchemaView, view
 from ..validation import WRITE, SchemaValidators
 
 #: Object levels shown below the body's root; deeper objects say how many fields they hold.
@@ -99,21 +100,17 @@ def render(payload: Payload) -> list[str]:
     return lines
 
 
-def kind_of(schema: dict[str, Any]) -> str:
+def kind_of(spec: Spec, found: SchemaView) -> str:
     """A type in words: `string (date-time)`, `integer or null`, `array of string`."""
-    declared = schema.get("type")
-    types = [str(t) for t in declared] if isinstance(declared, list) else [str(declared)] if declared else []
-    if schema.get("nullable") is True and "null" not in types:
-        types.append("null")
-    concrete = [t for t in types if t != "null"]
-    text = " or ".join(concrete) if concrete else ("object" if "properties" in schema else "any")
-    items = schema.get("items")
-    if concrete == ["array"] and isinstance(items, dict):
-        inner = items["$ref"].rsplit("/", 1)[-1] if "$ref" in items else describe_schema(items)
-        text = f"array of {inner}"
-    if schema.get("format"):
-        text += f" ({schema['format']})"
-    return text + (" or null" if "null" in types else "")
+    concrete = [kind for kind in found.stated_types if kind != "null"]
+    text = " or ".join(concrete) if concrete else ("object" if "properties" in found.node else "any")
+    if concrete == ["array"] and found.items is not None:
+        items = spec.node_at(found.items)
+        reference = items.get("$ref") if isinstance(items, dict) else None
+        text = f"array of {reference.rsplit('/', 1)[-1] if isinstance(reference, str) else describe_schema(spec, view(spec, found.items))}"
+    if found.format:
+        text += f" ({found.format})"
+    return text + (" or null" if "null" in found.stated_types else "")
 
 
 def values_text(values: Any) -> str:
@@ -124,109 +121,76 @@ def values_text(values: Any) -> str:
     return f"one of: {shown}" + (", …" if len(values) > MAX_ENUM_VALUES else "")
 
 
-def describe_schema(schema: dict[str, Any]) -> str:
-    """A parameter's type in one phrase: `string (date-time)`, `string, one of: a, b`."""
-    enum = values_text(schema.get("enum"))
-    return kind_of(schema) + (f", {enum}" if enum else "")
+def describe_schema(spec: Spec, found: SchemaView) -> str:
+    """A schema's type in one phrase: `string (date-time)`, `string, one of: a, b`."""
+    enum = values_text(found.enum)
+    return kind_of(spec, found) + (f", {enum}" if enum else "")
+
+
+def describe_parameter(spec: Spec | None, parameter: Parameter) -> str:
+    """A parameter's type in one phrase, from its schema's view (`any` when it has no schema)."""
+    if spec is None or parameter.schema_uri is None:
+        return "any"
+    return describe_schema(spec, view(spec, parameter.schema_uri))
 
 
 # -- building the tree -----------------------------------------------------------------------------------
 
 def _payload(spec: Spec, uri: str, title: str) -> Payload:
-    root = _field(spec, spec.node_at(uri), uri, "(whole)", False, 0, frozenset())
+    root = _field(spec, uri, "(whole)", False, 0, frozenset())
     is_object = root.children and not root.kind.startswith(("array", "one of"))
     fields = root.children if is_object else (root,) if root.kind != "object" else ()
     return Payload(title, fields, example(spec, spec.node_at(uri), uri=uri))
 
 
-def _field(spec: Spec, node: Any, uri: str, name: str, required: bool, depth: int, trail: frozenset[str]) -> Field:
-    """The field at `node` (a schema, maybe a `$ref`), its children below it unless too deep or cyclic."""
-    own = node if isinstance(node, dict) else {}
+def _field(spec: Spec, uri: str, name: str, required: bool, depth: int, trail: frozenset[str]) -> Field:
+    """The field whose schema (maybe a `$ref`) is at `uri`, its children below it unless too deep or cyclic."""
+    own = spec.node_at(uri)
+    own = own if isinstance(own, dict) else {}
     reference = own.get("$ref") if isinstance(own.get("$ref"), str) else None
-    target, uri = spec.resolve(own, uri) if reference else (own, uri)
-    target = target if isinstance(target, dict) else {}
-    schema = _merged(spec, target, uri)
-    description = _first_line(own.get("description") or schema.get("description") or "")
-    kind = kind_of(schema)
+    found = view(spec, uri)
+    uri = found.resolved
+    description = _first_line(own.get("description") or found.description or "")
+    kind = kind_of(spec, found)
     if reference and kind in ("object", "any", "object or null"):
         kind = kind.replace("object", reference.rsplit("/", 1)[-1]).replace("any", reference.rsplit("/", 1)[-1])
     if uri in trail:
         return Field(name, kind, required, description, note="refers back to an enclosing schema")
     trail = trail | {uri}
 
-    alternatives = _alternatives(spec, schema, uri)
+    alternatives = _alternatives(spec, found)
     if alternatives:
         if len(alternatives) == 1:  # `anyOf: [X, null]`: X that may be null
-            single = _field(spec, alternatives[0][0], alternatives[0][1], name, required, depth, trail)
+            single = _field(spec, alternatives[0], name, required, depth, trail)
             return Field(name, f"{single.kind} or null", required, description or single.description,
                          single.children, single.note)
-        options = tuple(
-            _field(spec, option, option_uri, f"option {index}", False, depth + 1, trail)
-            for index, (option, option_uri) in enumerate(alternatives, start=1)
-        )
+        options = tuple(_field(spec, option_uri, f"option {index}", False, depth + 1, trail)
+                        for index, option_uri in enumerate(alternatives, start=1))
         if not any(option.children or option.note for option in options):  # scalars: `integer or string`
             return Field(name, " or ".join(option.kind for option in options), required, description)
         return Field(name, "one of", required, description, options)
 
-    items = schema.get("items")
-    if "array" in _types(schema) and isinstance(items, dict):
-        element = _field(spec, items, child_uri(uri, "items"), f"{name}[]", False, depth, trail)
+    if "array" in found.stated_types and found.items is not None:
+        element = _field(spec, found.items, f"{name}[]", False, depth, trail)
         if element.children or element.note:
             kind = f"array of {element.kind.split(',')[0]}"
         return Field(name, kind, required, description, element.children, element.note)
 
-    properties, required_names = spec.object_fields(schema, uri)
-    if not properties:
-        return Field(name, kind, required, description, values=_values(schema))
+    values = found.enum or ()
+    if not found.properties:
+        return Field(name, kind, required, description, values=values)
     if depth >= MAX_DEPTH:
-        return Field(name, kind, required, description, note=f"{len(properties)} fields, deeper: not shown")
-    children = tuple(
-        _field(spec, spec.node_at(property_uri), property_uri, property_name, property_name in required_names,
-               depth + 1, trail)
-        for property_name, property_uri in properties.items()
-    )
-    return Field(name, kind, required, description, children, values=_values(schema))
+        return Field(name, kind, required, description, note=f"{len(found.properties)} fields, deeper: not shown")
+    children = tuple(_field(spec, property_uri, property_name, property_name in found.required, depth + 1, trail)
+                     for property_name, property_uri in found.properties.items())
+    return Field(name, kind, required, description, children, values=values)
 
 
-def _values(schema: dict[str, Any]) -> tuple[Any, ...]:
-    enum = schema.get("enum")
-    return tuple(enum) if isinstance(enum, list) else ()
-
-
-def _merged(spec: Spec, schema: dict[str, Any], uri: str) -> dict[str, Any]:
-    """A schema with its `allOf` parts' type, format, enum and description filled in where it has none
-    (Lago writes `allOf: [$ref Currency]` beside a description). Properties are merged by
-    `Spec.object_fields`."""
-    parts = schema.get("allOf")
-    if not isinstance(parts, list):
-        return schema
-    merged = dict(schema)
-    for index, part in enumerate(parts):
-        target, target_uri = spec.resolve(part, child_uri(uri, "allOf", str(index)))
-        if isinstance(target, dict):
-            target = _merged(spec, target, target_uri)
-            for key in ("type", "format", "enum", "description", "nullable", "items"):
-                if key in target and key not in merged:
-                    merged[key] = target[key]
-            if "properties" in target and "type" not in merged:
-                merged["type"] = "object"
-    return merged
-
-
-def _alternatives(spec: Spec, schema: dict[str, Any], uri: str) -> list[tuple[Any, str]]:
-    """The branches of a `oneOf`/`anyOf`, without the `{type: null}` branch."""
-    for keyword in ("oneOf", "anyOf"):
-        options = schema.get(keyword)
-        if isinstance(options, list) and options:
-            branches = [(option, child_uri(uri, keyword, str(index))) for index, option in enumerate(options)]
-            return [(option, option_uri) for option, option_uri in branches
-                    if not (isinstance(option, dict) and option.get("type") == "null")]
-    return []
-
-
-def _types(schema: dict[str, Any]) -> set[str]:
-    declared = schema.get("type")
-    return {str(t) for t in declared} if isinstance(declared, list) else {str(declared)} if declared else set()
+def _alternatives(spec: Spec, found: SchemaView) -> tuple[str, ...]:
+    """The branches of a `oneOf` (else an `anyOf`), without the `{type: null}` branch."""
+    options = found.one_of or found.any_of
+    return tuple(uri for uri in options if not (isinstance(spec.node_at(uri), dict)
+                                                 and spec.node_at(uri).get("type") == "null"))
 
 
 def _first_line(text: str) -> str:

@@ -90,7 +90,8 @@ class _Generator:
         if depth > MAX_DEPTH or not schemas:
             return None
         if any(_is_object(schema) for schema, _ in schemas):
-            return self._object(schemas, depth)
+            chosen = self._with_a_branch(schemas)
+            return self.value(chosen, depth + 1) if chosen is not None else self._object(schemas, depth)
         if len(schemas) == 1:
             return next(self._candidates(*schemas[0], depth), None)
         for schema, uri in schemas:  # several scalar rules: the first candidate of any that fits them all
@@ -98,6 +99,22 @@ class _Generator:
                 if all(_fits(candidate, other) for other, _ in schemas):
                     return candidate
         return next(self._candidates(*schemas[0], depth), None)
+
+    @staticmethod
+    def _with_a_branch(schemas: list[tuple[dict[str, Any], str]]) -> list[tuple[Any, str]] | None:
+        """An object schema that also says `oneOf`/`anyOf` (`type: object` beside its alternatives) is
+        that object and one of them: the parts with the first non-null alternative in place of the choice.
+        None when no part offers a choice."""
+        for index, (schema, uri) in enumerate(schemas):
+            for combinator in ("oneOf", "anyOf"):
+                options = schema.get(combinator)
+                if isinstance(options, list) and options:
+                    concrete = [o for o in options if not (isinstance(o, dict) and o.get("type") == "null")]
+                    if not concrete:
+                        continue
+                    rest = {key: value for key, value in schema.items() if key != combinator}
+                    return [*schemas[:index], (rest, uri), (concrete[0], uri), *schemas[index + 1:]]
+        return None
 
     def _flattened(self, parts: list[tuple[Any, str]], depth: int) -> Iterator[tuple[dict[str, Any], str]]:
         """The schemas of an allOf with refs resolved and nested allOfs spread out."""

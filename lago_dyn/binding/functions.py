@@ -18,6 +18,7 @@ from ..suggest import did_you_mean
 from ..errors import OperationNotFoundError, api_error_class
 from ..models import ApiResponse
 from ..spec.model import Operation, Parameter, Spec
+from ..spec.schema import view
 
 Invoke = Callable[[Operation, dict, dict], ApiResponse]
 AsyncInvoke = Callable[[Operation, dict, dict], Awaitable[ApiResponse]]
@@ -145,7 +146,7 @@ class OperationFunction:
     def __signature__(self) -> inspect.Signature:
         """Built on first read too (inspect.signature, help(), IDEs): binding stays a few closures."""
         if self._signature is None:
-            signature = _signature(self.operation, positional_arguments(self.operation))
+            signature = _signature(self.operation, positional_arguments(self.operation), self._spec)
             self._signature = signature if self._returns is None else signature.replace(return_annotation=self._returns)
         return self._signature
 
@@ -190,22 +191,22 @@ async def _coroutine() -> None:
 _coroutine_code = _coroutine.__code__
 
 
-def _annotation(schema: dict[str, Any]) -> Any:
-    declared = schema.get("type")
-    types = declared if isinstance(declared, list) else [declared] if declared else []
+def _annotation(spec: Spec | None, parameter: Parameter) -> Any:
+    """The Python type of a parameter, from the types its schema states (an `allOf` part's included)."""
+    types = view(spec, parameter.schema_uri).stated_types if spec is not None and parameter.schema_uri else ()
     python = [_PYTHON_TYPES[t] for t in types if t in _PYTHON_TYPES]
     annotation: Any = python[0] if len(python) == 1 else typing.Union[tuple(python)] if python else Any
-    return Optional[annotation] if "null" in types or schema.get("nullable") else annotation
+    return Optional[annotation] if "null" in types else annotation
 
 
-def _signature(operation: Operation, positional: list[str]) -> inspect.Signature:
+def _signature(operation: Operation, positional: list[str], spec: Spec | None = None) -> inspect.Signature:
     by_name = {p.python_name: p for p in operation.parameters}
     parameters = []
     for name in positional:
         parameter = by_name.get(name)
         if parameter is not None:
             parameters.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                                annotation=_annotation(parameter.schema)))
+                                                annotation=_annotation(spec, parameter)))
         else:  # the body
             required = operation.body is not None and operation.body.required
             parameters.append(inspect.Parameter(
@@ -216,19 +217,19 @@ def _signature(operation: Operation, positional: list[str]) -> inspect.Signature
     for parameter in operation.parameters:
         if parameter.python_name not in positional:
             parameters.append(inspect.Parameter(parameter.python_name, inspect.Parameter.KEYWORD_ONLY, default=None,
-                                                annotation=Optional[_annotation(parameter.schema)]))
+                                                annotation=Optional[_annotation(spec, parameter)]))
     for option, annotation in zip(CALL_OPTIONS, (Optional[float], Optional[dict], Optional[str])):
         parameters.append(inspect.Parameter(option, inspect.Parameter.KEYWORD_ONLY, default=None,
                                             annotation=annotation))
     return inspect.Signature(parameters)
 
 
-def _parameter_line(parameter: Parameter) -> str:
+def _parameter_line(parameter: Parameter, spec: Spec | None = None) -> str:
     from . import describe  # docstrings are rendered on first read: their modules load then too
 
     need = "required" if parameter.required else "optional"
     where = f"{parameter.location} {parameter.name!r}" if parameter.name != parameter.python_name else parameter.location
-    text = f"    {parameter.python_name} ({describe.describe_schema(parameter.schema)}, {need}, {where})"
+    text = f"    {parameter.python_name} ({describe.describe_parameter(spec, parameter)}, {need}, {where})"
     if parameter.deprecated:
         text += " [deprecated]"
     description = " ".join(parameter.description.split())
@@ -249,7 +250,7 @@ def docstring(operation: Operation, positional: list[str], spec: Spec | None = N
         lines.append("Args:")
         for parameter in sorted(operation.parameters,
                                 key=lambda p: positional.index(p.python_name) if p.python_name in positional else 99):
-            lines.append(_parameter_line(parameter))
+            lines.append(_parameter_line(parameter, spec))
         body = operation.body
         if body is not None:
             name = body.schema_name or "object"

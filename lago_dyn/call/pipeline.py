@@ -25,6 +25,7 @@ from ..errors import (MissingCredentialsError, RequestValidationError, ResponseD
 from ..models import ApiResponse
 from .profile import Profile
 from ..spec.model import Body, Operation, Parameter, Spec
+from ..spec.schema import view
 from ..validation import READ, WRITE, SchemaValidators, json_type
 from ..wire import WireRequest, WireResponse, media_type_of
 
@@ -318,40 +319,29 @@ def _body(operation_label: str, body: Body, arguments: Mapping[str, Any], option
 def _decimals_as_the_schema_says(spec: Spec, uri: str, value: Any, depth: int = 0) -> Any:
     """A `Decimal` sent as the schema at its place says: its digits as a string where the schema wants a
     string (Lago's `amount_cents` strings), a number where it wants a number."""
+    found = view(spec, uri)
     if isinstance(value, decimal.Decimal):
-        types = spec.schema_types(spec.node_at(uri), uri)
-        if "string" in types and not {"number", "integer"} & set(types):
+        if "string" in found.types and not {"number", "integer"} & set(found.types):
             return str(value)
         return value  # the JSON codec makes it a number
     if depth > 64 or not isinstance(value, (Mapping, list, tuple)):
         return value
-    node, node_uri = spec.resolve(spec.node_at(uri), uri)
-    if not isinstance(node, dict):
-        return value
     if isinstance(value, Mapping):
-        properties, _ = spec.object_fields(node, node_uri)
+        properties = found.properties
         return {key: _decimals_as_the_schema_says(spec, properties[key], item, depth + 1) if key in properties
                 else item for key, item in value.items()}
-    if isinstance(node.get("items"), dict):
-        from ..spec.model import child_uri
-
-        items_uri = child_uri(node_uri, "items")
-        return [_decimals_as_the_schema_says(spec, items_uri, item, depth + 1) for item in value]
+    if found.items is not None:
+        return [_decimals_as_the_schema_says(spec, found.items, item, depth + 1) for item in value]
     return value
 
 
 def _property_types(spec: Spec, schema_uri: str | None, name: str) -> tuple[tuple[str, ...], str | None]:
-    if schema_uri is None:
+    """A form or multipart field's types and format, as its schema's view says."""
+    field_uri = view(spec, schema_uri).properties.get(name) if schema_uri is not None else None
+    if field_uri is None:
         return (), None
-    node, uri = spec.resolve(spec.node_at(schema_uri), schema_uri)
-    if not isinstance(node, dict):
-        return (), None
-    properties, _ = spec.object_fields(node, uri)
-    if name not in properties:
-        return (), None
-    schema, schema_uri = spec.resolve(spec.node_at(properties[name]), properties[name])
-    fmt = schema.get("format") if isinstance(schema, dict) else None
-    return spec.schema_types(schema, schema_uri), fmt if isinstance(fmt, str) else None
+    found = view(spec, field_uri)
+    return found.types, found.format
 
 
 # -- answers --------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from ..codecs import media as codecs
 from ..errors import ModelValidationError
 from ..models import ApiObject, parse_json, shape
 from ..spec.model import Spec, child_uri
+from ..spec.schema import view
 from ..suggest import did_you_mean
 from ..validation import WRITE
 from .names import ModelNames, model_needed, nullable_branch
@@ -175,7 +176,7 @@ class ModelNamespace:
             return
         if not isinstance(data, ApiObject):
             return
-        properties, _ = self.spec.object_fields(node, resolved)
+        properties = view(self.spec, resolved).properties
         for name, value in dict.items(data):
             if isinstance(value, uuid.UUID):
                 data[name] = _as_sent(value)
@@ -211,9 +212,9 @@ def _string_enum(name: str, values: list[str]) -> Any:
 
 
 def _schema_doc(spec: Spec, uri: str, name: str) -> str:
-    node, _ = spec.resolve(spec.node_at(uri), uri)
-    description = node.get("description") if isinstance(node, dict) else None
-    fields = ", ".join(sorted(spec.object_fields(node, uri)[0])) if isinstance(node, dict) else ""
+    found = view(spec, uri)
+    description = found.node.get("description")
+    fields = ", ".join(sorted(found.properties))
     return f"{name}: {' '.join(str(description).split()) if description else 'a model of the spec'}\n\nFields: {fields}"
 
 

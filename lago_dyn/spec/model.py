@@ -313,25 +313,6 @@ class Spec:
                 resolved[str(name)] = node
         return resolved
 
-    def schema_types(self, schema: Any, uri: str | None = None, depth: int = 0) -> tuple[str, ...]:
-        """The JSON types a schema admits, through `$ref`, `type` lists and the branches of
-        anyOf/oneOf/allOf; () when it does not say (any type)."""
-        if isinstance(schema, dict) and "$ref" in schema:
-            schema, uri = self.resolve(schema, uri or self.base_uri)
-        if not isinstance(schema, dict) or depth > 20:
-            return ()
-        declared = schema.get("type")
-        if declared is not None:
-            types = tuple(declared) if isinstance(declared, list) else (str(declared),)
-            return types + (("null",) if schema.get("nullable") is True and "null" not in types else ())
-        found: list[str] = []
-        for combinator in ("allOf", "anyOf", "oneOf"):
-            for branch in schema.get(combinator) or ():
-                found.extend(self.schema_types(branch, uri, depth + 1))
-        if not found and "properties" in schema:
-            found.append("object")
-        return tuple(dict.fromkeys(found))
-
     @functools.cached_property
     def tags(self) -> dict[str, Tag]:
         """The Tag Objects by name, with 3.2's `parent` and `summary`; a `parent` naming no tag, or one
@@ -403,19 +384,6 @@ class Spec:
             for name, entry in entries.items():
                 if isinstance(entry, dict) and "$ref" in entry:
                     self.resolve(entry, pointer_uri(self.base_uri, "components", section, name))
-
-    def object_fields(self, node: dict[str, Any], uri: str, depth: int = 0) -> tuple[dict[str, str], set[str]]:
-        """An object schema's properties (name -> schema URI) and required names, with its `allOf`
-        parts merged in: what stubs and diffs see as "the fields" of a body or an answer."""
-        properties = {name: child_uri(uri, "properties", name) for name in node.get("properties") or {}}
-        required = set(node.get("required") or ())
-        for index, part in enumerate(node.get("allOf") or ()):
-            target, target_uri = self.resolve(part, child_uri(uri, "allOf", str(index)))
-            if isinstance(target, dict) and depth < 40:
-                more, more_required = self.object_fields(target, target_uri, depth + 1)
-                properties = {**more, **properties}
-                required |= more_required
-        return properties, required
 
     # -- operations ------------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from ..binding.examples import valid_example
 from ..spec.model import Operation, Spec
+from ..spec.schema import view
 from ..validation import READ, SchemaValidators
 
 _NOT_FOUND = {"status": 404, "error": "Not Found", "code": "customer_not_found"}
@@ -127,9 +128,7 @@ def _request_fields(spec: Spec, create: Operation) -> set[str]:
     """The fields of `customer` in the create request: what a client may set."""
     if create.body is None or not create.body.schema_uri:
         return set()
-    body, body_uri = spec.resolve(spec.node_at(create.body.schema_uri), create.body.schema_uri)
-    properties, _ = spec.object_fields(body, body_uri)
+    properties = view(spec, create.body.schema_uri).properties
     if "customer" not in properties:
         return set()
-    customer, customer_uri = spec.resolve(spec.node_at(properties["customer"]), properties["customer"])
-    return set(spec.object_fields(customer, customer_uri)[0])
+    return set(view(spec, properties["customer"]).properties)

@@ -28,6 +28,7 @@ from ..spec.loader import SpecSource
 from ..codecs import params
 from ..codecs.media import is_json
 from ..spec.model import Operation, Parameter, Spec
+from ..spec.schema import view
 from ..validation import READ, WRITE
 from .customers import CustomerStore
 from ..binding.examples import valid_example
@@ -429,7 +430,7 @@ def _raw_value(spec: Spec, parameter: Parameter, path_values: dict[str, str], pa
 
 
 def _kind(spec: Spec, parameter: Parameter) -> str | None:
-    types = [t for t in spec.schema_types(parameter.schema, parameter.schema_uri) if t != "null"]
+    types = [t for t in _types(spec, parameter.schema_uri) if t != "null"]
     return "array" if "array" in types else "object" if "object" in types else (types[0] if types else None)
 
 
@@ -440,13 +441,16 @@ def _typed(spec: Spec, parameter: Parameter, raw: Any) -> Any:
             return json.loads(raw)
         except (TypeError, ValueError):
             return raw
-    schema = parameter.schema
+    found = view(spec, parameter.schema_uri) if parameter.schema_uri is not None else None
     if isinstance(raw, list):
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
-        item_types = spec.schema_types(items, parameter.schema_uri)
+        item_types = _types(spec, found.items if found is not None else None)
         return [params.coerce(value, item_types) for value in raw]
     if isinstance(raw, dict):
-        properties = schema.get("properties") or {}
-        return {key: params.coerce(value, spec.schema_types(properties.get(key) or {}, parameter.schema_uri))
-                for key, value in raw.items()}
-    return params.coerce(raw, spec.schema_types(schema, parameter.schema_uri))
+        properties = found.properties if found is not None else {}
+        return {key: params.coerce(value, _types(spec, properties.get(key))) for key, value in raw.items()}
+    return params.coerce(raw, found.types if found is not None else ())
+
+
+def _types(spec: Spec, uri: str | None) -> tuple[str, ...]:
+    """The types the schema at `uri` admits, as its view says; () for no schema (any type)."""
+    return view(spec, uri).types if uri is not None else ()

@@ -196,7 +196,7 @@ def _describe(args: argparse.Namespace) -> int:
             "path": operation.path, "tags": list(operation.tags), "summary": operation.summary,
             "description": operation.description, "signature": f"{operation.name}{inspect.signature(function)}",
             "parameters": [{"name": p.python_name, "in": p.location, "wire_name": p.name, "required": p.required,
-                            "type": describe.describe_schema(p.schema), "description": p.description}
+                            "type": describe.describe_parameter(client.spec, p), "description": p.description}
                            for p in operation.parameters],
             "body": body.to_json() if body else None,
             "answer": answer.to_json() if answer else None,

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Mapping
 
 from ..spec.model import Operation, Spec, child_uri
+from ..spec.schema import view
 
 MAX_DEPTH = 12
 
@@ -173,8 +174,9 @@ class _SchemaComparison:
                 self.add(location, f"enum lost {lost}", direction == "request")
             if gained:
                 self.add(location, f"enum gained {gained}", False)
-        old_props, old_required = self.old.object_fields(before, old_uri)
-        new_props, new_required = self.new.object_fields(after, new_uri)
+        old_view, new_view = view(self.old, old_uri), view(self.new, new_uri)
+        old_props, old_required = old_view.properties, old_view.required
+        new_props, new_required = new_view.properties, new_view.required
         if direction == "request":
             for name in sorted(new_required - old_required):
                 self.add(f"{location}.{name}", "new required field", True)
