@@ -90,6 +90,18 @@ def spec_transport(fetcher: Fetcher) -> Any:
                              verify=fetcher.verify)
 
 
+class Operations(dict):
+    """The client's operations by Python name: a name it does not have is an OperationNotFoundError (a
+    KeyError too) with the closest names, as the attribute lookup gives."""
+
+    def __init__(self, title: str, functions: dict[str, Callable[..., Any]]):
+        super().__init__(functions)
+        self.title = title
+
+    def __missing__(self, name: str) -> Any:
+        raise OperationNotFoundError(f"{self.title} has no operation {name!r}{did_you_mean(str(name), self)}")
+
+
 class PageTrail:
     """The pages `paginate` fetched, so that a server whose pages do not advance (the same next page
     again, or more pages than its own total) stops it with a PaginationError instead of looping forever."""
@@ -294,10 +306,10 @@ class BaseClient:
 
             self._calls.hosts = {name: ingest for name in EVENT_OPERATIONS if name in self.spec.operations}
         self._watch_lifetime()
-        self.operations: dict[str, Callable[..., Any]] = {
+        self.operations = Operations(self.spec.title, {
             name: type(self)._make_function(operation, self._calls.invoke, self.spec)
             for name, operation in self.spec.operations.items()
-        }
+        })
         self._groups = binding.tag_groups(self.spec, self.operations)
 
     # -- namespace -------------------------------------------------------------------------------------

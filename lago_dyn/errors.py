@@ -112,7 +112,7 @@ class ResponseValidationError(ValidationError):
 
     direction = "response"
 
-    def __init__(self, operation: str, violations: Sequence[Violation], response: Any = None):
+    def __init__(self, operation: str, violations: Sequence[Violation], response: Any = None, method: str = ""):
         self.response = response
         self.status = getattr(response, "status_code", None)
         self.headers = dict(getattr(response, "headers", None) or {})
@@ -120,8 +120,10 @@ class ResponseValidationError(ValidationError):
         super().__init__(operation, violations)
         if self.status is not None:
             lines = "\n".join(f"  - {v}" for v in self.violations)
-            took_effect = "the operation took effect" if self.status < 300 else "it answered"
-            self.args = (f"{operation}: the server answered {self.status} and {took_effect}, but the answer "
+            # Said only of a call that changes something (RFC 9110: GET, HEAD, OPTIONS are safe).
+            performed = self.status < 300 and method.upper() not in ("GET", "HEAD", "OPTIONS", "QUERY")
+            took_effect = " and the operation took effect" if performed else ""
+            self.args = (f"{operation}: the server answered {self.status}{took_effect}, but the answer "
                          f"does not match the spec ({len(self.violations)} "
                          f"{'error' if len(self.violations) == 1 else 'errors'}):\n{lines}",)
 
@@ -131,9 +133,9 @@ class ResponseDecodeError(ResponseValidationError):
     raised whatever the validation mode, never bytes handed back in place of data. The server answered
     and the operation took effect; `.status`, `.headers` and `.content` (the raw bytes) say what came."""
 
-    def __init__(self, operation: str, violation: Violation, response: Any):
+    def __init__(self, operation: str, violation: Violation, response: Any, method: str = ""):
         self.content = getattr(response, "raw_data", b"")
-        super().__init__(operation, [violation], response=response)
+        super().__init__(operation, [violation], response=response, method=method)
         self.result = None  # there is no decoded result; the bytes are in `.content`
 
 

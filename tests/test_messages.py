@@ -63,3 +63,21 @@ def test_a_malformed_base_url_is_echoed_as_given_less_its_secrets(url, shown):
         lago_dyn.Client(base_url=url, api_key=KEY)
     assert str(caught.value).endswith(shown)
     assert "secret" not in str(caught.value) and "key=k" not in str(caught.value)
+
+
+def test_an_operation_looked_up_by_a_wrong_name_is_our_error_with_the_closest_names():
+    client = lago_dyn.Client(base_url="http://lago.test/api/v1", api_key=KEY)
+    with pytest.raises(lago_dyn.OperationNotFoundError) as caught:
+        client.operations["find_custmer"]
+    assert isinstance(caught.value, KeyError)  # what code catching a missing key expects
+    assert str(caught.value).endswith("has no operation 'find_custmer'; did you mean 'find_customer'?")
+    assert client.operations.get("find_custmer") is None
+
+
+def test_a_read_whose_answer_breaks_the_spec_is_not_said_to_have_taken_effect():
+    answer = WireResponse(200, {"Content-Type": "application/json"}, b'{"customer": {"external_id": 7}}')
+    client = lago_dyn.Client(base_url="http://lago.test/api/v1", api_key=KEY,
+                             transport=lago_dyn.MockTransport(lambda request: answer))
+    with pytest.raises(lago_dyn.ResponseValidationError) as caught:
+        client.customers.find_customer("c-1")
+    assert str(caught.value).startswith("findCustomer: the server answered 200, but the answer does not match")

@@ -370,7 +370,8 @@ def handle(operation: Operation, response: WireResponse, settings: Settings) -> 
                                                hint=_hint(operation, response.status, code, settings))
     if decode_problem is not None:  # whatever the mode: never bytes in place of the data
         raise ResponseDecodeError(operation.label, decode_problem,
-                                  ApiResponse(response.status, response.headers, None, response.content))
+                                  ApiResponse(response.status, response.headers, None, response.content),
+                                  method=operation.method)
     mode = plan.response_mode
     schema_uri = answer.schema_uri
     violations = [] if mode == OFF else _check(operation, response, answer, data, settings)
@@ -379,7 +380,7 @@ def handle(operation: Operation, response: WireResponse, settings: Settings) -> 
         data = models.shape(settings.spec, schema_uri, data, typed=settings.typed_results)
     result = ApiResponse(response.status, response.headers, data, response.content)
     if violations:
-        error = ResponseValidationError(operation.label, violations, response=result)
+        error = ResponseValidationError(operation.label, violations, response=result, method=operation.method)
         if mode == STRICT:
             raise error
         log.warning("%s", error)
@@ -432,7 +433,7 @@ def _stream_plan(operation: Operation, status: int, headers: Mapping[str, str],
             violations = settings.validators.violations(item_uri, item, where, READ, formats=settings.response_formats)
         if violations:
             error = ResponseValidationError(operation.label, violations,
-                                            response=ApiResponse(status, headers, item, b""))
+                                            response=ApiResponse(status, headers, item, b""), method=operation.method)
             if mode == STRICT:
                 raise error
             log.warning("%s", error)
