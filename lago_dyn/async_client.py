@@ -11,7 +11,7 @@ an already loaded `Spec` (`load_spec`), or `await AsyncClient.create(...)`, whic
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Iterator, Mapping
 
 from .binding import functions as binding
 from .call import pipeline
@@ -19,6 +19,9 @@ from .client import BaseClient, Calls, PageTrail
 from .models import ApiResponse
 from .spec.model import Operation
 from .wire import WireResponse
+
+if TYPE_CHECKING:
+    from .lago.events import SendReport
 
 
 class AsyncCalls(Calls):
@@ -69,6 +72,14 @@ class AsyncClient(BaseClient):
         `progress=True` shows how many items have passed (a tqdm bar on a terminal, else a line a second)."""
         items = self._pages(operation, args, kwargs)
         return _tracked(items, operation) if progress else items
+
+    async def send_events(self, events: Iterable[Mapping[str, Any]], *, batch_size: int = 100, retries: int = 2,
+                          backoff: float = 0.5) -> SendReport:
+        """`await client.send_events(events)`: `Client.send_events` for asyncio code (the same batches,
+        transaction ids, retries and report; waits do not block the event loop)."""
+        from .lago.events import asend_events
+
+        return await asend_events(self, events, batch_size=batch_size, retries=retries, backoff=backoff)
 
     async def _pages(self, operation: str, args: tuple, kwargs: dict) -> AsyncIterator[Any]:
         function, page_parameter, page = self._pager(operation, kwargs)

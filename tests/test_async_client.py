@@ -67,8 +67,8 @@ async def test_operations_are_coroutine_functions_with_the_sync_signature_and_do
         assert function.__doc__ == twin.__doc__ and function.__name__ == twin.__name__
     assert aclient.create_customer is aclient.customers.create_customer is aclient.operation("createCustomer")
     assert inspect.signature(lago_dyn.AsyncClient) == inspect.signature(lago_dyn.Client)
-    # the same names, but for the lifecycle (and bulk events, a sync loop of their own so far)
-    assert dir(aclient) == sorted({*dir(sync), "aclose", "create"} - {"close", "send_events"})
+    # the same names, but for the lifecycle
+    assert dir(aclient) == sorted({*dir(sync), "aclose", "create"} - {"close"})
     sync.close()
 
 

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import sys
 from collections import Counter
 
 import jwt
@@ -220,6 +221,18 @@ def test_send_events_batches_retries_and_never_counts_an_event_twice(api_and_ing
     assert {f"mine-{n}" for n in range(7, 1050, 100)} <= set(accepted)
     batch_events = [p for p in progress if p["event"] == "events_batch"]
     assert [p["sent"] for p in batch_events] == [100 * n for n in range(1, 11)] + [1050]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="AsyncClient needs Python 3.11+ (httpx2)")
+@pytest.mark.anyio
+async def test_the_async_client_sends_events_the_same_way(api_and_ingest, spec_1_51):
+    api, ingest = api_and_ingest
+    ingest.reply("create_batch_events", status=503, body={"status": 503, "error": "Unavailable"}, times=1)
+    async with lago_dyn.AsyncClient(spec_1_51, base_url=ingest.base_url, api_key=API_KEY) as client:
+        report = await client.send_events([event(n) for n in range(150)], batch_size=100, backoff=0.0)
+    assert (report.sent, report.batches, report.failures) == (150, 2, [])
+    batches = [r for r in ingest.requests if r.operation == "create_batch_events"]
+    assert len(batches) == 3 and batches[0].json == batches[1].json  # resent with the same transaction ids
 
 
 def test_a_refused_batch_is_reported_not_resent(api_and_ingest, spec_1_51):

@@ -56,21 +56,72 @@ def send_events(client: Any, events: Iterable[Mapping[str, Any]], *, batch_size:
     not resent, since it would be refused again. Failed batches are reported, not raised, so one bad
     batch never loses the rest. Progress goes to the client's `on_event` callback as
     `{"event": "events_batch", "batch", "size", "sent", "failed"}` after each batch."""
+    send_batch, report = client.operation("create_batch_events"), SendReport()
+    for batch in _batches(events, _checked(batch_size)):
+        for attempt in range(retries + 1):
+            error = _attempt(send_batch, batch)
+            wait = _retry_wait(error, attempt, retries, backoff)
+            if wait is None:
+                break
+            time.sleep(wait)
+        _record(client, report, batch, error)
+    return report
+
+
+async def asend_events(client: Any, events: Iterable[Mapping[str, Any]], *, batch_size: int = MAX_BATCH_SIZE,
+                       retries: int = 2, backoff: float = 0.5) -> SendReport:
+    """`send_events` for the `AsyncClient`: the same batches, retries and report; waits are
+    `asyncio.sleep`, so other calls go on meanwhile."""
+    import asyncio
+
+    send_batch, report = client.operation("create_batch_events"), SendReport()
+    for batch in _batches(events, _checked(batch_size)):
+        for attempt in range(retries + 1):
+            try:
+                await send_batch({"events": batch})
+                error = None
+            except LagoDynError as raised:
+                error = raised
+            wait = _retry_wait(error, attempt, retries, backoff)
+            if wait is None:
+                break
+            await asyncio.sleep(wait)
+        _record(client, report, batch, error)
+    return report
+
+
+def _checked(batch_size: int) -> int:
     if not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE} (Lago's limit), not {batch_size}")
-    send_batch = client.operation("create_batch_events")
-    report = SendReport()
-    for batch in _batches(events, batch_size):
-        error = _send_with_retries(send_batch, batch, retries, backoff)
-        report.batches += 1
-        if error is None:
-            report.sent += len(batch)
-        else:
-            report.failures.append(BatchFailure(batch, error))
-        if client.on_event is not None:
-            client.on_event({"event": "events_batch", "batch": report.batches, "size": len(batch),
-                             "sent": report.sent, "failed": report.failed})
-    return report
+    return batch_size
+
+
+def _attempt(send_batch: Any, batch: list[dict[str, Any]]) -> LagoDynError | None:
+    try:
+        send_batch({"events": batch})
+    except LagoDynError as error:
+        return error
+    return None
+
+
+def _retry_wait(error: LagoDynError | None, attempt: int, retries: int, backoff: float) -> float | None:
+    """Seconds to wait before sending a batch again, or None to stop: it was accepted, Lago refused it as
+    it is (400, 422, invalid: sending it again cannot help), or its attempts are spent."""
+    if error is None or not isinstance(error, (ServerError, RateLimitError, TransportError)) or attempt == retries:
+        return None
+    wait = error.retry_after if isinstance(error, RateLimitError) else None
+    return min(MAX_WAIT, wait if wait is not None else backoff * 2**attempt)
+
+
+def _record(client: Any, report: SendReport, batch: list[dict[str, Any]], error: LagoDynError | None) -> None:
+    report.batches += 1
+    if error is None:
+        report.sent += len(batch)
+    else:
+        report.failures.append(BatchFailure(batch, error))
+    if client.on_event is not None:
+        client.on_event({"event": "events_batch", "batch": report.batches, "size": len(batch),
+                         "sent": report.sent, "failed": report.failed})
 
 
 def _batches(events: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
@@ -88,21 +139,3 @@ def _with_transaction_id(event: Mapping[str, Any]) -> dict[str, Any]:
     if not copied.get("transaction_id"):
         copied["transaction_id"] = str(uuid.uuid4())
     return copied
-
-
-def _send_with_retries(send_batch: Any, batch: list[dict[str, Any]], retries: int,
-                       backoff: float) -> LagoDynError | None:
-    """None once the batch is accepted; the last error when it never was."""
-    for attempt in range(retries + 1):
-        try:
-            send_batch({"events": batch})
-            return None
-        except (ServerError, RateLimitError, TransportError) as error:
-            last: LagoDynError = error
-            if attempt == retries:
-                break
-            wait = error.retry_after if isinstance(error, RateLimitError) else None
-            time.sleep(min(MAX_WAIT, wait if wait is not None else backoff * 2**attempt))
-        except LagoDynError as error:  # refused as it is (400, 422, invalid): sending it again cannot help
-            return error
-    return last
