@@ -41,9 +41,13 @@ def test_every_subcommand_fails_in_one_line_with_a_status(lago, tmp_path):
         (["describe", "find_customer", "--example"], 1, "find_customer takes no request body"),
         (["describe"], 2, "usage error: the following arguments are required: operation"),
         (["call", "create_customer", "--data", '{"customer": {"external_id": 1}}', *base], 1,
-         "RequestValidationError: createCustomer: request is invalid (1 error):; body.customer.external_id"),
+         "RequestValidationError: createCustomer: request is invalid (1 error): body.customer.external_id"),
         (["call", "create_customer", "--data", "{not json", *base], 1, "--data is not valid JSON (line 1, column 2)"),
-        (["call", "create_customer", "--data", "@" + str(tmp_path / "none.json"), *base], 1, "No such file"),
+        (["call", "create_customer", "--data", "@" + str(tmp_path / "none.json"), *base], 1,
+         f"lago-dyn: {tmp_path / 'none.json'}: no such file"),
+        (["call", "find_custmer", "c-1", *base], 1, "did you mean 'find_customer'?"),
+        (["call", "find_customer", "nobody", *base], 1, "NotFoundError: findCustomer: HTTP 404"),
+        (["call", "find_customer", "a", "b", *base], 1, "find_customer takes at most 1 positional arguments"),
         (["call", "find_customer", "--param", "external_id", *base], 1, "expected NAME=VALUE"),
         (["call", "find_customer", "--param", "external_customer_id=c", *base], 1,
          "unexpected keyword argument 'external_customer_id'; did you mean 'external_id'?"),
@@ -59,9 +63,10 @@ def test_every_subcommand_fails_in_one_line_with_a_status(lago, tmp_path):
         (["call", "find_customer", "--all-pages", "--param", "external_id=c", *base], 1,
          "find_customer is not a paginated list operation"),
         (["serve", "--port", "abc"], 2, "usage error: argument --port: invalid int value: 'abc'"),
-        (["serve", "--seed", str(tmp_path / "none.json")], 1, "No such file"),
+        (["serve", "--seed", str(tmp_path / "none.json")], 1, f"{tmp_path / 'none.json'}: no such file"),
         (["serve", "--seed", str(bad_seed)], 1, "--seed: customer #2:"),
-        (["serve", "--port", str(listening.getsockname()[1])], 1, "OSError"),
+        (["serve", "--port", str(listening.getsockname()[1])], 1,
+         f"port {listening.getsockname()[1]} on 127.0.0.1 is in use by another program"),
         (["stubs"], 2, "usage error: the following arguments are required: -o/--output"),
         (["stubs", missing, "-o", str(tmp_path / "out")], 1, "no such file"),
         (["diff", missing, missing], 1, "no such file"),
@@ -179,3 +184,12 @@ def test_tag_group_typo_suggests_the_operation(client):
         client.customers.find_custmer
     assert isinstance(raised.value, lago_dyn.OperationNotFoundError)
     assert not hasattr(client.customers, "nothing_like_it")
+
+
+def test_call_takes_arguments_in_the_operations_positional_order(lago):
+    base = ["--base-url", lago.base_url, "--api-key", API_KEY]
+    created = cli("call", "create_customer", '{"customer": {"external_id": "123", "name": "Acme"}}', *base)
+    assert created.returncode == 0, created.stderr
+    found = cli("call", "find_customer", "123", "--json", *base)  # "123" is a string parameter: kept as text
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["customer"]["name"] == "Acme"

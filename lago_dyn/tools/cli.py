@@ -16,6 +16,8 @@ one line on stderr and exit status 1 (2 for a usage error), never a traceback.
 from __future__ import annotations
 
 import argparse
+import errno
+import inspect
 import json
 import os
 import sys
@@ -63,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     shown.add_argument("--json", action="store_true", help="everything as JSON")
     call = commands.add_parser("call", parents=shared, help="send a validated request and print the JSON answer")
     _operation_argument(call)
+    call.add_argument("arguments", nargs="*", metavar="ARGUMENT",
+                      help="arguments in the operation's positional order (`describe` shows it), e.g. "
+                           "`call find_customer c-1`; parsed as JSON when they can be")
     call.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                       help="an argument (VALUE is parsed as JSON when it can be: 2, true, [\"a\"])")
     call.add_argument("--data", help="the request body: JSON text, @file.json, or @- for standard input")
@@ -127,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # a file or a port: said in our words, with the name the user gave
+        return _fail(_os_problem(exc, args))
     except EXPECTED as exc:
         return _fail(f"{type(exc).__name__}: {_one_line(str(exc))}")
     except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
@@ -139,9 +146,27 @@ def _fail(message: str) -> int:
 
 
 def _one_line(text: str) -> str:
-    """A multi-line message (a validation error's bullet list) joined into one line."""
-    lines = (line.strip() for line in text.splitlines())
-    return "; ".join(line[2:] if line.startswith("- ") else line for line in lines if line)
+    """A multi-line message (a validation error's bullet list) joined into one line: the list after its
+    heading's colon, its items joined with "; "."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    head, items = lines[0], [line[2:] if line.startswith("- ") else line for line in lines[1:]]
+    return f"{head} {'; '.join(items)}" if head.endswith(":") and items else "; ".join([head, *items])
+
+
+#: What an OSError's errno means, in our words (the exception's own text is the C library's).
+_OS_PROBLEMS = {errno.ENOENT: "no such file", errno.EACCES: "permission denied", errno.EISDIR: "is a directory",
+                errno.ENOSPC: "no space left on the device", errno.EADDRINUSE: "is in use by another program",
+                errno.EADDRNOTAVAIL: "is not an address of this machine"}
+
+
+def _os_problem(exc: OSError, args: argparse.Namespace) -> str:
+    problem = _OS_PROBLEMS.get(exc.errno or 0, f"cannot be used ({type(exc).__name__}, errno {exc.errno})")
+    if exc.filename is not None:
+        return f"{exc.filename}: {problem}"
+    if args.command == "serve":
+        return f"port {args.port} on {args.host} {problem}" if exc.errno == errno.EADDRINUSE else \
+            f"cannot listen on {args.host}:{args.port}: {problem}"
+    return f"{type(exc).__name__}: {problem}"
 
 
 def _client(args: argparse.Namespace, **kwargs: Any) -> Any:
@@ -210,6 +235,7 @@ def _describe(args: argparse.Namespace) -> int:
 def _call(args: argparse.Namespace) -> int:
     client = _client(args)
     function = client.operation(args.operation)
+    positional = _positional(client, function, args.arguments)
     kwargs: dict[str, Any] = {}
     for item in args.param:
         name, separator, value = item.partition("=")
@@ -222,14 +248,15 @@ def _call(args: argparse.Namespace) -> int:
     if args.all_pages:
         from ..progress import track
 
-        items: Iterable[Any] = track(client.paginate(function.__name__, **kwargs), desc=function.__name__)
+        items: Iterable[Any] = track(client.paginate(function.__name__, *positional, **kwargs),
+                                     desc=function.__name__)
         if args.json:
             for item in items:
                 _print_json(item, compact=True)
         else:
             _print_json(list(items))
         return 0
-    result = function(**kwargs)
+    result = function(*positional, **kwargs)
     if isinstance(result, (bytes, str)):
         print(result if isinstance(result, str) else result.decode("utf-8", "replace"))
     else:
@@ -298,6 +325,26 @@ def _diff(args: argparse.Namespace) -> int:
     else:
         print(diff.as_table(changes))
     return 0
+
+
+def _positional(client: Any, function: Any, texts: list[str]) -> list[Any]:
+    """Positional arguments from the command line: as text for a parameter whose schema takes a string
+    (`call find_customer 123` means the customer "123"), else parsed as JSON when they can be."""
+    from ..spec.schema import view
+
+    by_name = {p.python_name: p for p in function.operation.parameters}
+    order = [name for name, parameter in inspect.signature(function).parameters.items()
+             if parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    if len(texts) > len(order):
+        raise ValueError(f"{function.__name__} takes at most {len(order)} positional arguments "
+                         f"({', '.join(order) or 'none'}), not {len(texts)}")
+    values = []
+    for name, text in zip(order, texts):
+        parameter = by_name.get(name)
+        takes_text = parameter is not None and parameter.schema_uri is not None and \
+            "string" in view(client.spec, parameter.schema_uri).types
+        values.append(text if takes_text else _json_or_text(text))
+    return values
 
 
 def _json_or_text(value: str) -> Any:
