@@ -8,7 +8,9 @@ ApiException`).
         customer = lago_api.CustomersApi(api_client).find_customer("c-1")   # a models.Customer
 
 `<Tag>Api` classes and model classes are made on first use (module `__getattr__`), from the spec of
-the `ApiClient` (API classes) or the default spec (models at module level; see `models`).
+the `ApiClient` (API classes) or the spec in use (models at module level): `lago_api.use_spec(path)`,
+else the first `Configuration(spec=...)`, else `LAGO_DYN_SPEC`, else the spec lago_dyn ships; chosen
+before the first model, and fixed from then on.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from . import models
 from .api_client import ApiClient
 from .api_response import ApiResponse
 from .apis import TagApi, generic_api
-from .configuration import Configuration
+from .configuration import Configuration, use_spec
 from .exceptions import (
     ApiException,
     BadRequestException,
@@ -34,7 +36,7 @@ from .exceptions import (
 
 __all__ = ["ApiClient", "ApiException", "ApiResponse", "BadRequestException", "Configuration", "ConflictException",
            "ForbiddenException", "NotFoundException", "OpenApiException", "ServiceException", "TagApi",
-           "UnauthorizedException", "UnprocessableEntityException", "models"]
+           "UnauthorizedException", "UnprocessableEntityException", "models", "use_spec"]
 
 
 def __getattr__(name: str) -> Any:

@@ -118,13 +118,20 @@ class ModelNamespace:
     def __dir__(self) -> list[str]:
         return sorted(self.names.uris)
 
+    def _choose_hint(self) -> str:
+        """For the module-level models only: which spec they come from, and how to choose another."""
+        from .configuration import _fixed, _in_use, describe_spec_in_use
+
+        return f"; {describe_spec_in_use()}" if _fixed and _in_use is self.spec else ""
+
     def model(self, name: str) -> type[Model]:
         known = self._classes.get(name)
         if known is not None:
             return known
         uri = self.names.uris.get(name)
         if uri is None:
-            raise AttributeError(f"{self.spec.title} has no model {name!r}{did_you_mean(name, self.names.uris)}")
+            raise AttributeError(f"{self.spec.title} has no model {name!r}{did_you_mean(name, self.names.uris)}"
+                                 f"{self._choose_hint()}")
         node, _ = self.spec.resolve(self.spec.node_at(uri), uri)
         node = node if isinstance(node, dict) else {}
         if model_needed(node):
@@ -232,15 +239,15 @@ def namespace(spec: Spec) -> ModelNamespace:
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
-    from .configuration import default_spec
+    from .configuration import spec_in_use
 
-    return namespace(default_spec()).model(name)
+    return namespace(spec_in_use()).model(name)
 
 
 def __dir__() -> list[str]:
-    from .configuration import default_spec
+    from .configuration import spec_in_use
 
-    return sorted({*globals(), *namespace(default_spec()).names.uris})
+    return sorted({*globals(), *namespace(spec_in_use()).names.uris})
 
 
 class _ModelSubmodules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
