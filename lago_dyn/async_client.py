@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Iterator, Mapping
 
+from . import tracing
 from .binding import functions as binding
 from .call import pipeline
 from .client import BaseClient, Calls, PageTrail
@@ -28,6 +29,14 @@ class AsyncCalls(Calls):
     """`Calls` with an awaited send: tokens through `aensure`, the request through the async transport."""
 
     async def invoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:  # type: ignore[override]
+        if self.tracer is tracing.UNKNOWN:
+            self.tracer = tracing.tracer()
+        if self.tracer is not None:
+            with tracing.span(self.tracer, operation, self.settings.base_url):
+                return await self._ainvoke(operation, arguments, options)
+        return await self._ainvoke(operation, arguments, options)
+
+    async def _ainvoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:
         answer = await self.send(operation, arguments, options)
         if operation.streams:  # OpenAPI 3.2 `itemSchema`: an AsyncItemStream, items checked as they arrive
             return await pipeline.ahandle_stream(operation, answer, self.settings)

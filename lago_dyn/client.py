@@ -29,6 +29,7 @@ from .rate_limits import RateLimit, RateLimitCallback
 from .call.profile import Profile
 from .spec.model import Operation, Spec
 from .suggest import did_you_mean
+from . import tracing
 from .validation import SchemaValidators
 from .wire import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_POOL_MAXSIZE, DEFAULT_TIMEOUT, RetryPolicy, WireRequest, WireResponse
 
@@ -143,6 +144,9 @@ class Calls:
         self.on_rate_limit: RateLimitCallback | None = None
         #: operation name -> the base URL it is sent to instead of the client's (Lago's ingestion host).
         self.hosts: dict[str, str] = {}
+        #: OpenTelemetry's tracer when the extra is installed, else None (and no tracing work at all);
+        #: looked up at the first call, so that making a client imports none of it.
+        self.tracer: Any = tracing.UNKNOWN
 
     @property
     def transport(self) -> Any:
@@ -158,6 +162,14 @@ class Calls:
             self._transport.close()
 
     def invoke(self, operation: Operation, arguments: dict, options: dict) -> Any:
+        if self.tracer is tracing.UNKNOWN:
+            self.tracer = tracing.tracer()
+        if self.tracer is not None:
+            with tracing.span(self.tracer, operation, self.settings.base_url):
+                return self._invoke(operation, arguments, options)
+        return self._invoke(operation, arguments, options)
+
+    def _invoke(self, operation: Operation, arguments: dict, options: dict) -> Any:
         # OpenAPI 3.2 `itemSchema` answers are read item by item as they arrive.
         handle = pipeline.handle_stream if operation.streams else pipeline.handle
         return handle(operation, self.send(operation, arguments, options), self.settings)  # type: ignore[operator]
@@ -190,6 +202,8 @@ class Calls:
                            "path": operation.path, "status": response.status, "elapsed_ms": elapsed_ms})
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %s in %.1f ms", request.method, operation.path, response.status, elapsed_ms)
+        if self.tracer not in (None, tracing.UNKNOWN):
+            tracing.record_answer(tracing.current_span(), response.status)
         if self.on_rate_limit is not None:
             rate_limit = RateLimit.from_headers(response.headers, operation.name)
             if rate_limit is not None:

@@ -1,0 +1,66 @@
+"""OpenTelemetry spans for calls, when the `opentelemetry` extra is installed: one span per operation,
+named by its operationId, with the templated route, the method, the status and the API's error code as
+attributes (OpenTelemetry's HTTP semantic conventions), around the transport's own HTTP span (requests'
+or httpx's instrumentation, if the program has it). Without the extra nothing is imported and a call does
+no tracing work at all. No attribute ever holds a credential, a path value or a query value: the route
+is the template (`/customers/{external_customer_id}`), never the URL sent."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+from ._version import __version__
+
+
+#: A client's tracer before its first call looks it up.
+UNKNOWN = object()
+
+
+def tracer() -> Any:
+    """The tracer calls report to, or None when opentelemetry is not installed (nothing is imported)."""
+    try:
+        if importlib.util.find_spec("opentelemetry") is None:
+            return None
+    except ValueError:  # a program that blocked the package (sys.modules["opentelemetry"] = None)
+        return None
+    from opentelemetry import trace
+
+    return trace.get_tracer("lago_dyn", __version__)
+
+
+@contextlib.contextmanager
+def span(tracer: Any, operation: Any, base_url: str) -> Iterator[Any]:
+    """The call's span, current while it runs; an exception is recorded on it, with the status code
+    and the API's error code when it is an ApiError."""
+    from opentelemetry.trace import SpanKind, Status, StatusCode
+
+    server = urlsplit(base_url)
+    attributes = {"http.request.method": operation.method, "url.template": operation.path,
+                  "server.address": server.hostname or "", "lago_dyn.operation": operation.name}
+    if server.port:
+        attributes["server.port"] = server.port
+    with tracer.start_as_current_span(operation.label, kind=SpanKind.CLIENT, attributes=attributes,
+                                      record_exception=False, set_status_on_exception=False) as current:
+        try:
+            yield current
+        except Exception as error:
+            current.set_attribute("error.type", type(error).__name__)
+            code = getattr(error, "code", None)
+            if isinstance(code, str) and code:
+                current.set_attribute("lago_dyn.error.code", code)
+            # The type only: a message may quote an argument (a query value that broke its schema).
+            current.set_status(Status(StatusCode.ERROR, type(error).__name__))
+            raise
+
+
+def record_answer(current: Any, status: int) -> None:
+    current.set_attribute("http.response.status_code", status)
+
+
+def current_span() -> Any:
+    from opentelemetry import trace
+
+    return trace.get_current_span()
