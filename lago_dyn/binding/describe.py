@@ -15,7 +15,7 @@ from typing import Any
 from .examples import example
 from ..spec.model import Operation, Parameter, Spec
 from ..spec.schema import SchemaView, view
-from ..validation import WRITE, SchemaValidators
+from ..validation import READ, WRITE, SchemaValidators
 
 #: Object levels shown below the body's root; deeper objects say how many fields they hold.
 MAX_DEPTH = 4
@@ -61,7 +61,7 @@ def body(spec: Spec, operation: Operation) -> Payload | None:
         return None
     need = "required" if declared.required else "optional"
     title = f"body ({declared.schema_name or 'object'}, {declared.media_type}, {need})"
-    return _payload(spec, declared.schema_uri, title)
+    return _payload(spec, declared.schema_uri, title, WRITE)
 
 
 def answer(spec: Spec, operation: Operation) -> Payload | None:
@@ -70,7 +70,7 @@ def answer(spec: Spec, operation: Operation) -> Payload | None:
         if status[:1] == "2":
             uri = next((uri for uri in response.content.values() if uri), None)
             if uri is not None:
-                return _payload(spec, uri, f"answer {status} ({response.schema_name or 'object'})")
+                return _payload(spec, uri, f"answer {status} ({response.schema_name or 'object'})", READ)
     return None
 
 
@@ -82,9 +82,9 @@ def example_body(spec: Spec, operation: Operation, validators: SchemaValidators 
     if declared is None or declared.schema_uri is None:
         return None
     schema = spec.node_at(declared.schema_uri)
-    candidate = example(spec, schema, uri=declared.schema_uri)
+    candidate = example(spec, schema, uri=declared.schema_uri, direction=WRITE)
     if validators is not None and validators.violations(declared.schema_uri, candidate, "body", WRITE):
-        generated = example(spec, schema, use_examples=False, uri=declared.schema_uri)
+        generated = example(spec, schema, use_examples=False, uri=declared.schema_uri, direction=WRITE)
         if not validators.violations(declared.schema_uri, generated, "body", WRITE):
             return generated
     return candidate
@@ -136,11 +136,11 @@ def describe_parameter(spec: Spec | None, parameter: Parameter) -> str:
 
 # -- building the tree -----------------------------------------------------------------------------------
 
-def _payload(spec: Spec, uri: str, title: str) -> Payload:
+def _payload(spec: Spec, uri: str, title: str, direction: str) -> Payload:
     root = _field(spec, uri, "(whole)", False, 0, frozenset())
     is_object = root.children and not root.kind.startswith(("array", "one of"))
     fields = root.children if is_object else (root,) if root.kind != "object" else ()
-    return Payload(title, fields, example(spec, spec.node_at(uri), uri=uri))
+    return Payload(title, fields, example(spec, spec.node_at(uri), uri=uri, direction=direction))
 
 
 def _field(spec: Spec, uri: str, name: str, required: bool, depth: int, trail: frozenset[str]) -> Field:

@@ -59,9 +59,11 @@ _TYPE_CHECKS = {
 }
 
 
-def example(spec: Spec, schema: Any, *, use_examples: bool = True, depth: int = 0, uri: str | None = None) -> Any:
-    """A value valid for `schema` (a schema node of `spec`, possibly a `$ref`)."""
-    return _Generator(spec, use_examples).value([(schema, uri or spec.base_uri)], depth)
+def example(spec: Spec, schema: Any, *, use_examples: bool = True, depth: int = 0, uri: str | None = None,
+            direction: str | None = None) -> Any:
+    """A value valid for `schema` (a schema node of `spec`, possibly a `$ref`). With `direction`, a
+    value for a request ("write": no `readOnly` property) or an answer ("read": no `writeOnly` one)."""
+    return _Generator(spec, use_examples, direction).value([(schema, uri or spec.base_uri)], depth)
 
 
 def valid_example(spec: Spec, schema_uri: str, validators: "SchemaValidators", direction: str) -> Any:
@@ -71,7 +73,7 @@ def valid_example(spec: Spec, schema_uri: str, validators: "SchemaValidators", d
     schema = spec.node_at(schema_uri)
     problems = []
     for use_examples in (True, False):
-        data = example(spec, schema, use_examples=use_examples, uri=schema_uri)
+        data = example(spec, schema, use_examples=use_examples, uri=schema_uri, direction=direction)
         problems = validators.violations(schema_uri, data, "example", direction)
         if not problems:
             return data
@@ -79,10 +81,16 @@ def valid_example(spec: Spec, schema_uri: str, validators: "SchemaValidators", d
     raise SpecError(f"no valid example could be made for {schema_uri} ({broken})")
 
 
+#: Properties a value for each direction leaves out (OpenAPI: readOnly ones are not sent in requests,
+#: writeOnly ones not returned in answers).
+_LEFT_OUT = {"write": "readOnly", "read": "writeOnly"}
+
+
 class _Generator:
-    def __init__(self, spec: Spec, use_examples: bool):
+    def __init__(self, spec: Spec, use_examples: bool, direction: str | None = None):
         self.spec = spec
         self.use_examples = use_examples
+        self.left_out = _LEFT_OUT.get(direction or "")
 
     def value(self, parts: list[tuple[Any, str]], depth: int) -> Any:
         """A value valid for every schema in `parts` (an allOf), each with the URI its refs resolve from."""
@@ -141,11 +149,17 @@ class _Generator:
             for name, node in (schema.get("properties") or {}).items():
                 fields.setdefault(name, []).append((node, uri))
             required.update(name for name in schema.get("required") or () if isinstance(name, str))
-        wanted = [name for name in fields if depth < ALL_PROPERTIES_DEPTH or name in required]
+        wanted = [name for name in fields if (depth < ALL_PROPERTIES_DEPTH or name in required)
+                  and not self._marked(fields[name], depth)]
         result = {name: self.value(fields[name], depth + 1) for name in wanted}
         for name in sorted(required - set(result)):  # required but described nowhere: any value will do
             result[name] = "x"
         return result
+
+    def _marked(self, parts: list[tuple[Any, str]], depth: int) -> bool:
+        """Whether a property is one this direction leaves out (`readOnly: true` for a request)."""
+        return self.left_out is not None and any(
+            schema.get(self.left_out) is True for schema, _ in self._flattened(parts, depth))
 
     def _given(self, schemas: list[tuple[dict[str, Any], str]]) -> Any:
         """An example, const, enum value or default stated for the whole object, if it fits every part."""

@@ -133,7 +133,7 @@ def _valid_example(spec: Spec, schema_uri: str, validators: Any) -> Any:
     schema = spec.node_at(schema_uri)
     value = None
     for use_examples in (True, False):
-        value = example(spec, schema, use_examples=use_examples, uri=schema_uri)
+        value = example(spec, schema, use_examples=use_examples, uri=schema_uri, direction="write")
         if not validators.violations(schema_uri, value, "value", "write", formats=True):
             return value
     return value
