@@ -159,22 +159,20 @@ class _SchemaComparison:
         if depth > MAX_DEPTH or key in self.seen:
             return
         self.seen.add(key)
-        before, old_uri = self.old.resolve(self.old.node_at(old_uri), old_uri)
-        after, new_uri = self.new.resolve(self.new.node_at(new_uri), new_uri)
-        if not isinstance(before, dict) or not isinstance(after, dict):
+        old_view, new_view = view(self.old, old_uri), view(self.new, new_uri)
+        if not old_view.node or not new_view.node:
             return
-        old_types, new_types = _types(before), _types(after)
+        old_types, new_types = set(old_view.stated_types) - {"null"}, set(new_view.stated_types) - {"null"}
         if old_types and new_types and not (old_types & new_types):
             self.add(location, f"type {'/'.join(sorted(old_types))} -> {'/'.join(sorted(new_types))}", True)
             return
-        if isinstance(before.get("enum"), list) and isinstance(after.get("enum"), list):
-            lost = [v for v in before["enum"] if v not in after["enum"]]
-            gained = [v for v in after["enum"] if v not in before["enum"]]
+        if old_view.node.get("enum") is not None and new_view.node.get("enum") is not None:
+            lost = [v for v in old_view.enum or () if v not in (new_view.enum or ())]
+            gained = [v for v in new_view.enum or () if v not in (old_view.enum or ())]
             if lost:
                 self.add(location, f"enum lost {lost}", direction == "request")
             if gained:
                 self.add(location, f"enum gained {gained}", False)
-        old_view, new_view = view(self.old, old_uri), view(self.new, new_uri)
         old_props, old_required = old_view.properties, old_view.required
         new_props, new_required = new_view.properties, new_view.required
         if direction == "request":
@@ -187,16 +185,9 @@ class _SchemaComparison:
                 self.add(f"{location}.{name}", "new field", False)
         for name in sorted(set(old_props) & set(new_props)):
             self.schemas(old_props[name], new_props[name], f"{location}.{name}", direction, depth + 1)
-        for keyword in ("items",):
-            if isinstance(before.get(keyword), dict) and isinstance(after.get(keyword), dict):
-                self.schemas(child_uri(old_uri, keyword), child_uri(new_uri, keyword), f"{location}[]", direction,
-                             depth + 1)
-
-
-def _types(node: dict[str, Any]) -> set[str]:
-    declared = node.get("type")
-    types = set(declared) if isinstance(declared, list) else {declared} if declared else set()
-    return types - {"null"}
+        if isinstance(old_view.node.get("items"), dict) and isinstance(new_view.node.get("items"), dict):
+            self.schemas(child_uri(old_view.resolved, "items"), child_uri(new_view.resolved, "items"), f"{location}[]",
+                         direction, depth + 1)
 
 
 def _shape(path: str) -> str:
