@@ -129,12 +129,13 @@ class _Writer:
             name = self.unique(hint)
             self._declare_object(name, node, uri, kind, depth + 1)
             return f'"{name}"'
-        declared = node.get("type")
-        types = declared if isinstance(declared, list) else [declared] if declared else []
-        if isinstance(node.get("enum"), list) and node["enum"]:
-            literals = [repr(v) for v in node["enum"] if isinstance(v, (str, int, bool)) and not isinstance(v, float)]
+        schema = view(self.spec, uri)
+        types = schema.stated_types
+        enum = node.get("enum")
+        if isinstance(enum, list) and enum:
+            literals = [repr(v) for v in enum if isinstance(v, (str, int, bool)) and not isinstance(v, float)]
             base = f"Literal[{', '.join(literals)}]" if literals else "Any"
-            return f"Optional[{base}]" if None in node["enum"] or "null" in types else base
+            return f"Optional[{base}]" if None in enum or "null" in types else base
         parts = []
         for kind_name in types:
             if kind_name == "array":
@@ -170,7 +171,8 @@ class _Writer:
             for field_name, type_text in fields:
                 # `items`, `values`...: fields at run time, but a type checker sees dict's methods there
                 if field_name.isidentifier() and not keyword.iskeyword(field_name) and not hasattr(dict, field_name):
-                    optional = type_text if field_name in required else f"Optional[{type_text}]"
+                    optional = type_text if field_name in required or type_text.startswith("Optional[") \
+                        else f"Optional[{type_text}]"
                     lines.append(f"    {field_name}: {optional}")
             self.declarations.append("\n".join(lines if len(lines) > 1 else lines + ["    ..."]))
 
