@@ -31,7 +31,7 @@ class AsyncCalls(Calls):
     async def invoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:  # type: ignore[override]
         if self.tracer is tracing.UNKNOWN:
             self.tracer = tracing.tracer()
-        if self.tracer is not None:
+        if self.tracer is not None and tracing.configured():
             with tracing.span(self.tracer, operation, self.settings.base_url):
                 return await self._ainvoke(operation, arguments, options)
         return await self._ainvoke(operation, arguments, options)

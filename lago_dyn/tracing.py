@@ -8,6 +8,7 @@ is the template (`/customers/{external_customer_id}`), never the URL sent."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -31,17 +32,38 @@ def tracer() -> Any:
     return trace.get_tracer("lago_dyn", __version__)
 
 
+def configured() -> bool:
+    """Whether the program has set a tracer provider: until it does, OpenTelemetry's API drops every
+    span, and a call skips making one (a no-op span costs as much as the rest of a call). Asked on every
+    call, so it reads the API's own global (a provider is set once, and never unset) rather than
+    `get_tracer_provider()`, which reads the environment each time."""
+    global _trace
+    if _trace is None:
+        from opentelemetry import trace
+
+        _trace = trace
+    if getattr(_trace, "_TRACER_PROVIDER", False) is None:  # the API's "not set yet"
+        return False
+    return not isinstance(_trace.get_tracer_provider(), (_trace.ProxyTracerProvider, _trace.NoOpTracerProvider))
+
+
+_trace: Any = None
+
+
+@functools.lru_cache(maxsize=64)
+def _server(base_url: str) -> tuple[tuple[str, Any], ...]:
+    server = urlsplit(base_url)
+    return (("server.address", server.hostname or ""),) + ((("server.port", server.port),) if server.port else ())
+
+
 @contextlib.contextmanager
 def span(tracer: Any, operation: Any, base_url: str) -> Iterator[Any]:
     """The call's span, current while it runs; an exception is recorded on it, with the status code
     and the API's error code when it is an ApiError."""
     from opentelemetry.trace import SpanKind, Status, StatusCode
 
-    server = urlsplit(base_url)
     attributes = {"http.request.method": operation.method, "url.template": operation.path,
-                  "server.address": server.hostname or "", "lago_dyn.operation": operation.name}
-    if server.port:
-        attributes["server.port"] = server.port
+                  "lago_dyn.operation": operation.name, **dict(_server(base_url))}
     with tracer.start_as_current_span(operation.label, kind=SpanKind.CLIENT, attributes=attributes,
                                       record_exception=False, set_status_on_exception=False) as current:
         try:
