@@ -155,8 +155,11 @@ class Operation:
         preferred (`text/plain` for Lago's public key, `application/json` nearly everywhere else)."""
         from .codecs import accept_header
 
-        ordered = sorted(self.responses.items(), key=lambda item: item[0][:1] not in "23")
-        return accept_header([media for _, response in ordered for media in response.content])
+        success = {status: status[:1] in "23" for status in self.responses}
+        return accept_header([media for status, response in self.responses.items() if success[status]
+                              for media in response.content],
+                             [media for status, response in self.responses.items() if not success[status]
+                              for media in response.content])
 
     @functools.cached_property
     def streams(self) -> bool:
