@@ -202,6 +202,8 @@ def parse_simple(text: str, style: str, explode: bool, kind: str | None, name: s
     (percent-decoded here, after splitting, so an encoded separator stays part of its item)."""
     row = STYLES.get(style, STYLES["simple"])
     compound = kind in ("array", "object")
+    if text in ("%2E", "%2E%2E"):  # a whole segment serialize_path kept from being a dot-segment
+        text = text.replace("%2E", ".")
     lead = row.lead if explode and compound else row.prefix.replace("{name}", name)
     if lead and text.startswith(lead):
         text = text[len(lead):]

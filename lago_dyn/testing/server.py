@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ..client import load_spec
 from ..errors import SpecError, Violation
@@ -206,7 +206,8 @@ class LocalLago:
         for route in self._routes:
             found = route.pattern.fullmatch(relative)
             if found and route.operation.method == method:
-                return route, {name: unquote(found.group(i + 1)) for i, name in enumerate(route.names)}
+                # Left encoded: params.parse_simple splits by the style first, then decodes each item once.
+                return route, {name: found.group(i + 1) for i, name in enumerate(route.names)}
         return None
 
     def _take_reply(self, name: str) -> Reply | None:
