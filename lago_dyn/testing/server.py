@@ -420,7 +420,7 @@ def _raw_value(spec: Spec, parameter: Parameter, path_values: dict[str, str], pa
         return None if text is None else params.parse_simple(text, parameter.style, parameter.explode, kind, name)
     if parameter.location == "header":
         text = headers.get(name.lower())
-        return None if text is None else params.parse_simple(text, "simple", parameter.explode, kind)
+        return None if text is None else params.parse_simple(text, "simple", parameter.explode, kind, decode=str)
     if parameter.location == "cookie":
         cookies = dict(part.strip().split("=", 1) for part in headers.get("cookie", "").split(";") if "=" in part)
         text = cookies.get(name)
