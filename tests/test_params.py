@@ -2,6 +2,8 @@
 values (`color` = "blue", ["blue", "black", "brown"], {"R": 100, "G": 200, "B": 150}): each serialized to
 the exact string the table shows, and parsed back (LocalLago's direction) to the same value."""
 
+import datetime
+import enum
 import json
 
 import pytest
@@ -184,6 +186,10 @@ THINGS_SPEC = {
                          "properties": {"code": {"type": "string", "const": "gold"}}},
                 "count": {"type": "string"}}}},
         {"name": "ids", "in": "query", "explode": False, "schema": {"type": "array", "items": {"type": "integer"}}},
+        {"name": "q", "in": "query", "schema": {}},
+        {"name": "pair", "in": "query", "explode": False, "schema": {}},
+        {"name": "prefs", "in": "cookie", "schema": {"type": "array", "items": {"type": "string"}}},
+        {"name": "theme", "in": "cookie", "explode": False, "schema": {}},
         {"name": "X-Note", "in": "header", "schema": {"type": "string", "const": "50%25 %2E"}},
         {"name": "X-Flags", "in": "header", "schema": {"type": "array", "items": {"type": "boolean"}}},
         {"name": "X-Point", "in": "header", "explode": True, "schema": {
@@ -235,3 +241,29 @@ def test_local_lago_refuses_what_the_client_would_never_send(things, query, rule
 def test_a_customer_is_found_by_any_external_id(client, external_id):
     client.create_customer({"customer": {"external_id": external_id}})
     assert client.find_customer(external_id).customer.external_id == external_id
+
+
+class Plan(enum.Enum):
+    GOLD = "gold"
+
+
+@pytest.mark.parametrize("value, query", [
+    (False, "q=false"), (True, "q=true"), (0, "q=0"), ("", "q="), (1.5, "q=1.5"), ("false", "q=false"),
+    (datetime.date(2024, 1, 2), "q=2024-01-02"),
+    (datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc), "q=2024-01-02T03%3A04%3A05%2B00%3A00"),
+    (Plan.GOLD, "q=gold"),
+    ("a b/c?d&e=f#é", "q=a%20b%2Fc%3Fd%26e%3Df%23%C3%A9"),  # RFC 3986: all but unreserved characters encoded
+    ([True, None, {"a": 1}, [1, 2]], "q=true&q=&q=%7B%22a%22%3A1%7D&q=%5B1%2C2%5D"),  # deeper: JSON text
+    ({"a": [1, 2], "b": False}, "a=%5B1%2C2%5D&b=false"),  # an exploded form object: its members as parameters
+])
+def test_query_values_go_out_as_json_spells_them(things, value, query):
+    lago, client = things
+    client.find_thing("", q=value)
+    assert lago.requests[-1].query == query
+
+
+def test_unexploded_values_and_cookies(things):
+    lago, client = things
+    client.find_thing("", pair={"a": "x y", "b": True}, prefs=["a b", "c"], theme={"dark": True})
+    assert lago.requests[-1].query == "pair=a,x%20y,b,true"
+    assert lago.requests[-1].headers["Cookie"] == "prefs=a%20b; prefs=c; theme=dark,true"  # form: explode by default
