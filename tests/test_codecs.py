@@ -75,6 +75,16 @@ SPEC = {
         "/mixed": body_op("postMixed", "multipart/mixed", FILES),
         "/text": body_op("postText", "text/plain", {"type": "string"}),
         "/raw": body_op("postRaw", "application/octet-stream"),
+        "/short": body_op("postShort", "text/plain", {"type": "string", "maxLength": 3}),
+        "/xml": body_op("postXml", "application/xml", {"type": "object"}),
+        "/strict-form": body_op("postStrictForm", "application/x-www-form-urlencoded", {
+            "type": "object", "required": ["active"], "properties": {"active": {"type": "boolean"},
+                                                                   "name": {"type": "string"}}}),
+        "/strict-files": body_op("postStrictFiles", "multipart/form-data", {
+            "type": "object", "required": ["file"], "properties": {
+                "file": {"type": "string", "format": "binary"}, "count": {"type": "integer"},
+                "tags": {"type": "array", "maxItems": 2, "items": {"type": "string"}},
+                "meta": {"type": "object", "required": ["k"]}}}),
     },
 }
 
@@ -403,3 +413,30 @@ def test_text_and_binary_bodies_are_sent_as_given(client, server):
     with pytest.raises(lago_dyn.RequestValidationError,
                        match="a application/octet-stream body is sent as given: pass str, bytes or a binary file"):
         client.post_raw(12)
+
+
+# -- what validation sees of each body --------------------------------------------------------------------
+
+def test_a_text_body_is_judged_by_its_schema_and_other_types_are_not(client, server):
+    with pytest.raises(lago_dyn.RequestValidationError, match="body: has more than 3 characters"):
+        client.post_short("four")
+    client.post_xml("<a/>")  # a str, not the JSON object the schema describes: XML is not judged by it
+    assert sent(server)["body"] == b"<a/>"
+
+
+def test_form_and_multipart_bodies_are_judged_as_the_fields_they_carry(client, server):
+    with pytest.raises(lago_dyn.RequestValidationError, match=r'body\.active: "yes" is not of type boolean' ):
+        client.post_strict_form({"active": "yes"})
+    client.post_strict_form({"active": True, "name": None})  # a None field is left out, not judged as null
+    assert sent(server)["body"] == b"active=true"
+    with pytest.raises(lago_dyn.RequestValidationError, match=r'body\.count: "three" is not of type integer' ):
+        client.post_strict_files({"file": b"x", "count": "three"})
+    with pytest.raises(lago_dyn.RequestValidationError, match=r"body\.tags: has more than 2 items"):
+        client.post_strict_files({"file": b"x", "tags": ["a", "b", "c"]})
+    with pytest.raises(lago_dyn.RequestValidationError, match=r"body\.meta\.k: required field 'k' is missing"):
+        client.post_strict_files({"file": b"x", "meta": {}})
+    with pytest.raises(lago_dyn.RequestValidationError, match=r"body\.file: required field 'file' is missing"):
+        client.post_strict_files({"count": 1})
+    client.post_strict_files({"file": ("a.txt", b"x"), "tags": "one", "count": 2})  # one item for an array: fine
+    assert parts_of(sent(server)) == [("file", "a.txt", "application/octet-stream", b"x"),
+                                      ("tags", None, "text/plain", b"one"), ("count", None, "text/plain", b"2")]
