@@ -357,9 +357,9 @@ def _charset(content_type: str) -> str:
             charset = value.strip().strip('"')
             try:
                 "".encode(charset)
-                return charset
-            except LookupError:
-                break
+            except LookupError:  # a charset Python does not know: read as UTF-8, bad bytes replaced
+                return "utf-8"
+            return charset
     return "utf-8"
 
 

@@ -71,7 +71,8 @@ SPEC = {
             "path": {"allowReserved": True}, "tags": {"style": "pipeDelimited", "explode": False},
             "filter": {"style": "deepObject", "explode": True}}),
         "/files": body_op("postFiles", "multipart/form-data", FILES, {"note": {"contentType": "text/markdown"}}),
-        "/typed-file": body_op("postTypedFile", "multipart/form-data", FILES, {"file": {"contentType": "image/png"}}),
+        "/typed-file": body_op("postTypedFile", "multipart/form-data", FILES,
+                              {"file": {"contentType": "image/png, image/jpeg"}}),  # a list: the first one
         "/mixed": body_op("postMixed", "multipart/mixed", FILES),
         "/text": body_op("postText", "text/plain", {"type": "string"}),
         "/raw": body_op("postRaw", "application/octet-stream"),
@@ -208,6 +209,7 @@ def test_lago_public_key_is_asked_for_as_text_and_comes_back_as_text(spec_1_51):
     ("text/plain; charset=ISO-8859-1", "héllo".encode("latin-1"), "héllo"),
     ('text/plain; format=flowed; charset="iso-8859-1"', "é".encode("latin-1"), "é"),
     ("text/plain; charset=no-such-codec", "héllo".encode(), "héllo"),  # unknown charset: UTF-8
+    ('text/plain;CHARSET = "latin-1"', "é".encode("latin-1"), "é"),  # parameter names are case-insensitive
     ("text/plain", "héllo".encode(), "héllo"),
     ("text/plain", b"", None),
     ("application/octet-stream", b"\x00\x01", b"\x00\x01"),
@@ -299,6 +301,9 @@ def test_a_vendor_json_type_is_sent_as_json_with_its_own_content_type(client, se
     ({"a": float("nan")}, r"body: NaN, infinity or an integer too long for JSON"),
     ({"a": "\udc80"}, r"body: a string holds a lone surrogate, which UTF-8 cannot carry"),
     ({("tuple", "key"): 1}, r"body: a mapping key is not a string, number or boolean"),
+    ({"a": 1, "b": [2, object()], "c": object()}, r"body\.b\[1\]: a value of type object"),  # the first one
+    ({"p": Address(object())}, r"body\.p\.city: a value of type object"),  # inside a dataclass too
+    ({"kind": Address}, r"body\.kind: a value of type type is not JSON data"),  # the class, not an instance
 ])
 def test_values_with_no_json_form_are_refused_before_sending_by_where_they_are(client, server, value, message):
     with pytest.raises(lago_dyn.RequestValidationError, match=message):
@@ -350,6 +355,7 @@ class NamedFile(io.BytesIO):
     (("a.bin", io.BytesIO(b"two")), ("file", "a.bin", "application/octet-stream", b"two")),
     (("a.png", b"png", "image/png"), ("file", "a.png", "image/png", b"png")),
     (("a.png", b"png", None), ("file", "a.png", "application/octet-stream", b"png")),
+    ((None, b"anonymous"), ("file", None, "application/octet-stream", b"anonymous")),
 ])
 def test_a_file_goes_out_in_every_form_requests_accepts(client, server, file, part):
     client.post_files({"file": file})

@@ -82,6 +82,17 @@ def test_cookies_and_headers():
     assert params.serialize_cookie("session", "a b", False) == "session=a%20b"
 
 
+@pytest.mark.parametrize("text, types, value", [
+    ("false", ("boolean",), False), ("true", ("string", "boolean"), True), ("False", ("boolean",), "False"),
+    ("1e3", ("number",), 1000.0), ("-2", ("number",), -2), ("2.50", ("integer", "number"), 2.5),
+    ("x", ("number", "integer"), "x"), ("", ("integer", "null"), None), ("null", ("null",), None),
+    ("none", ("null",), "none"), ("", ("boolean",), ""), (7, ("string",), 7),  # a value already typed stays
+])
+def test_text_takes_the_first_type_the_schema_allows_that_reads_it(text, types, value):
+    coerced = params.coerce(text, types)
+    assert coerced == value and type(coerced) is type(value)
+
+
 def test_text_is_coerced_by_the_types_the_schema_allows():
     assert params.coerce("404", ("string", "integer")) == 404  # anyOf[string enum, integer]
     assert params.coerce("404", ("string",)) == "404"
