@@ -171,9 +171,9 @@ def encode(value: Any, media_type: str, encoding: Mapping[str, Any], property_ty
     return encoder_for(media_type)(value, media_type, encoding, property_types)
 
 
-@functools.lru_cache(maxsize=256)
 def encoder_for(media_type: str) -> Callable[[Any, str, Mapping[str, Any], PropertyTypes], Encoded]:
-    """The codec for a media type, chosen once per type (a spec declares a handful)."""
+    """The codec for a media type (a microsecond's string tests: not cached, as a cache would hide a
+    wrong choice from the mutation run's forked workers)."""
     if is_json(media_type):
         return _encode_json
     if is_form(media_type):

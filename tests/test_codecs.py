@@ -46,7 +46,8 @@ FILES = {"type": "object", "properties": {
     "anything": {}}}
 FORM = {"type": "object", "properties": {
     "name": {"type": "string"}, "active": {"type": "boolean"}, "tags": {"type": "array", "items": {"type": "string"}},
-    "point": {"type": "object"}, "label": {}, "path": {"type": "string"}, "filter": {"type": "object"}}}
+    "point": {"type": "object"}, "label": {}, "path": {"type": "string"}, "filter": {"type": "object"},
+    "a/b c": {}, "styled": {}, "unexploded": {}, "reserved": {}, "spaced": {}}}
 
 SPEC = {
     "openapi": "3.1.0",
@@ -69,7 +70,12 @@ SPEC = {
         "/form": body_op("postForm", "application/x-www-form-urlencoded", FORM, {
             "point": {"contentType": "application/json"}, "label": {"contentType": "text/plain"},
             "path": {"allowReserved": True}, "tags": {"style": "pipeDelimited", "explode": False},
-            "filter": {"style": "deepObject", "explode": True}}),
+            "filter": {"style": "deepObject", "explode": True}, "a/b c": {"contentType": "text/plain"},
+            # With style, explode or allowReserved, a field is serialized by them, not by its contentType.
+            "styled": {"contentType": "application/json", "style": "form"},
+            "unexploded": {"contentType": "application/json", "explode": False},
+            "reserved": {"contentType": "application/json", "allowReserved": True},
+            "spaced": {"style": "spaceDelimited"}}),
         "/files": body_op("postFiles", "multipart/form-data", FILES, {"note": {"contentType": "text/markdown"}}),
         "/typed-file": body_op("postTypedFile", "multipart/form-data", FILES,
                               {"file": {"contentType": "image/png, image/jpeg"}}),  # a list: the first one
@@ -323,11 +329,22 @@ def test_a_body_nested_too_deeply_is_refused_in_our_words(client, server):
 # -- form bodies ------------------------------------------------------------------------------------------
 
 def test_form_fields_follow_their_encoding_objects(client, server):
-    client.post_form({"name": "Ada L", "active": False, "tags": ["a", "b"], "point": {"x": Plan.GOLD},
-                      "label": True, "path": "a/b?c", "filter": {"plan": Plan.GOLD}, "skipped": None})
+    client.post_form({"name": "Ada L", "skipped": None, "active": False, "tags": ["a", "b"], "point": {"x": Plan.GOLD},
+                      "label": True, "path": "a/b?c", "filter": {"plan": Plan.GOLD}, "a/b c": "d/e f"})
     assert sent(server)["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
     assert sent(server)["body"] == (b"name=Ada%20L&active=false&tags=a|b&point=%7B%22x%22%3A%22gold%22%7D"
-                                    b"&label=true&path=a/b?c&filter[plan]=gold")
+                                    b"&label=true&path=a/b?c&filter[plan]=gold&a%2Fb%20c=d%2Fe%20f")
+    client.post_form({"styled": ["a", "b"], "unexploded": ["a", "b"], "reserved": "a/b", "spaced": ["a", "b"]})
+    assert sent(server)["body"] == b"styled=a&styled=b&unexploded=a,b&reserved=a/b&spaced=a%20b"
+
+
+@pytest.mark.parametrize("value, text", [
+    (datetime.date(2024, 1, 2), b"2024-01-02"), (Plan.GOLD, b"gold"), (False, b"false"), (12, b"12"),
+    ({"k": "v"}, b"%7B%22k%22%3A%22v%22%7D"),  # text/plain of an object: its JSON text
+])
+def test_a_text_plain_form_field_is_the_values_text(client, server, value, text):
+    client.post_form({"label": value})
+    assert sent(server)["body"] == b"label=" + text
 
 
 def test_a_form_body_is_an_object_of_fields(client, server):
@@ -414,7 +431,7 @@ def test_text_and_binary_bodies_are_sent_as_given(client, server):
     assert sent(server)["body"] == b"\x00raw"
     client.post_raw("as text")
     assert sent(server)["body"] == b"as text"
-    with pytest.raises(lago_dyn.RequestValidationError, match="the text holds a lone surrogate"):
+    with pytest.raises(lago_dyn.RequestValidationError, match="body: the text holds a lone surrogate"):
         client.post_text("\udc80")
     with pytest.raises(lago_dyn.RequestValidationError,
                        match="a application/octet-stream body is sent as given: pass str, bytes or a binary file"):

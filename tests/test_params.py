@@ -201,6 +201,7 @@ THINGS_SPEC = {
         {"name": "pair", "in": "query", "explode": False, "schema": {}},
         {"name": "prefs", "in": "cookie", "schema": {"type": "array", "items": {"type": "string"}}},
         {"name": "theme", "in": "cookie", "explode": False, "schema": {}},
+        {"name": "ui", "in": "cookie", "schema": {"type": "object"}},
         {"name": "X-Note", "in": "header", "schema": {"type": "string", "const": "50%25 %2E"}},
         {"name": "X-Flags", "in": "header", "schema": {"type": "array", "items": {"type": "boolean"}}},
         {"name": "X-Point", "in": "header", "explode": True, "schema": {
@@ -275,6 +276,8 @@ def test_query_values_go_out_as_json_spells_them(things, value, query):
 
 def test_unexploded_values_and_cookies(things):
     lago, client = things
-    client.find_thing("", pair={"a": "x y", "b": True}, prefs=["a b", "c"], theme={"dark": True})
+    client.find_thing("", pair={"a": "x y", "b": True}, prefs=["a b", "c"], theme={"dark": True},
+                      ui={"lang": "fr;en", "wide": False})
     assert lago.requests[-1].query == "pair=a,x%20y,b,true"
-    assert lago.requests[-1].headers["Cookie"] == "prefs=a%20b; prefs=c; theme=dark,true"  # form: explode by default
+    # form cookies explode by default; RFC 6265 separates cookies with "; ", so ";" in a value is encoded
+    assert lago.requests[-1].headers["Cookie"] == "prefs=a%20b; prefs=c; theme=dark,true; lang=fr%3Ben; wide=false"
