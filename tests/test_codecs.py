@@ -341,6 +341,7 @@ def test_form_fields_follow_their_encoding_objects(client, server):
 @pytest.mark.parametrize("value, text", [
     (datetime.date(2024, 1, 2), b"2024-01-02"), (Plan.GOLD, b"gold"), (False, b"false"), (12, b"12"),
     ({"k": "v"}, b"%7B%22k%22%3A%22v%22%7D"),  # text/plain of an object: its JSON text
+    ([datetime.date(2024, 1, 2)], b"%5B%222024-01-02%22%5D"),
 ])
 def test_a_text_plain_form_field_is_the_values_text(client, server, value, text):
     client.post_form({"label": value})

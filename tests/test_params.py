@@ -166,16 +166,20 @@ def test_deep_objects_round_trip_at_any_depth(obj):
 
 
 HEADER_TEXT = st.characters(codec="latin-1", exclude_characters=",\r\n\0")
+HEADER_KEY = st.characters(codec="latin-1", exclude_characters=",=\r\n\0")
 
 
 @pytest.mark.parametrize("explode", [False, True])
 @settings(max_examples=25, deadline=None)
-@given(primitive=st.text(HEADER_TEXT, max_size=6), array=st.lists(st.text(HEADER_TEXT, min_size=1), min_size=1))
-def test_header_values_round_trip_unencoded(explode, primitive, array):
+@given(primitive=st.text(HEADER_TEXT, max_size=6), array=st.lists(st.text(HEADER_TEXT, min_size=1), min_size=1),
+       obj=st.dictionaries(st.text(HEADER_KEY, min_size=1), st.text(HEADER_TEXT, min_size=1), min_size=1))
+def test_header_values_round_trip_unencoded(explode, primitive, array, obj):
     text = params.serialize_header(primitive, explode)
     assert params.parse_simple(text, "simple", explode, "string", decode=str) == primitive == text
     text = params.serialize_header(array, explode)
     assert params.parse_simple(text, "simple", explode, "array", decode=str) == array
+    text = params.serialize_header(obj, explode)  # exploded: `k=v,k2=v2`, and a value may hold a "="
+    assert params.parse_simple(text, "simple", explode, "object", decode=str) == obj
 
 
 # -- over HTTP: what LocalLago reads is what the client meant ---------------------------------------------
@@ -202,6 +206,8 @@ THINGS_SPEC = {
         {"name": "prefs", "in": "cookie", "schema": {"type": "array", "items": {"type": "string"}}},
         {"name": "theme", "in": "cookie", "explode": False, "schema": {}},
         {"name": "ui", "in": "cookie", "schema": {"type": "object"}},
+        {"name": "lookup", "in": "query", "required": True, "style": "deepObject", "explode": True,
+         "schema": {"type": "object"}},
         {"name": "X-Note", "in": "header", "schema": {"type": "string", "const": "50%25 %2E"}},
         {"name": "X-Flags", "in": "header", "schema": {"type": "array", "items": {"type": "boolean"}}},
         {"name": "X-Point", "in": "header", "explode": True, "schema": {
@@ -220,12 +226,12 @@ def things():
 
 def test_local_lago_reads_back_false_empty_nested_and_typed_values_the_client_sent(things):
     lago, client = things
-    client.find_thing("", active=False, note="", limit=0, filter={"plan": {"code": "gold"}, "count": "2"},
+    client.find_thing("", lookup={"a": "1"}, active=False, note="", limit=0, filter={"plan": {"code": "gold"}, "count": "2"},
                       ids=[1, 2], x_note="50%25 %2E", x_flags=[True, False], x_point={"x": 1.5, "on": False})
     request = lago.requests[-1]
     assert request.path in ("/v1/things/%2E", "/v1/things/.")  # label style of "" is "."; requests unquotes %2E
     assert request.query_pairs == [("active", "false"), ("note", ""), ("limit", "0"), ("filter[plan][code]", "gold"),
-                                   ("filter[count]", "2"), ("ids", "1,2")]  # urllib3 sends the brackets encoded
+                                   ("filter[count]", "2"), ("ids", "1,2"), ("lookup[a]", "1")]  # urllib3 sends the brackets encoded
     assert request.headers["X-Note"] == "50%25 %2E"  # headers are not percent-encoded, nor read as if they were
     assert request.headers["X-Flags"] == "true,false" and request.headers["X-Point"] == "x=1.5,on=false"
 
@@ -237,6 +243,7 @@ def test_local_lago_reads_back_false_empty_nested_and_typed_values_the_client_se
     ("filter[plan]=gold", "query.filter"),  # not nested as the schema says
     ("filter[plan][code]=silver", "query.filter"),
     ("ids=1|2", "query.ids"),
+    ("filter[plan]=x&filter[plan][code]=gold", "query.filter"),  # a member both text and object: the first wins
 ])
 def test_local_lago_refuses_what_the_client_would_never_send(things, query, rule):
     import urllib.request
@@ -244,9 +251,19 @@ def test_local_lago_refuses_what_the_client_would_never_send(things, query, rule
 
     lago, _ = things
     with pytest.raises(HTTPError) as refused:
-        urllib.request.urlopen(f"{lago.base_url}/things/.?{query}")
+        urllib.request.urlopen(f"{lago.base_url}/things/.?lookup[a]=1&{query}")
     assert refused.value.code == 422
     assert [where for where in json.loads(refused.value.read())["error_details"] if where.startswith(rule)]
+
+
+def test_a_required_deep_object_that_is_absent_is_missing_for_local_lago(things):
+    import urllib.request
+    from urllib.error import HTTPError
+
+    lago, _ = things
+    with pytest.raises(HTTPError) as refused:
+        urllib.request.urlopen(f"{lago.base_url}/things/.?lookupx[a]=1&lookup=2")
+    assert json.loads(refused.value.read())["error_details"] == {"query.lookup": ["required: required parameter is missing"]}
 
 
 @pytest.mark.parametrize("external_id", ["50%25off", "a,b", ".", "..", "a/b", "é 1"])
@@ -270,14 +287,15 @@ class Plan(enum.Enum):
 ])
 def test_query_values_go_out_as_json_spells_them(things, value, query):
     lago, client = things
-    client.find_thing("", q=value)
-    assert lago.requests[-1].query == query
+    client.find_thing("", q=value, lookup={"a": "1"})
+    assert lago.requests[-1].query == query + "&lookup%5Ba%5D=1"  # urllib3 encodes the brackets
 
 
 def test_unexploded_values_and_cookies(things):
     lago, client = things
-    client.find_thing("", pair={"a": "x y", "b": True}, prefs=["a b", "c"], theme={"dark": True},
-                      ui={"lang": "fr;en", "wide": False})
-    assert lago.requests[-1].query == "pair=a,x%20y,b,true"
+    client.find_thing("", lookup={"a": "1"}, pair={"a": "x y", "b": True}, prefs=["a b/c", "c"], theme={"dark": True},
+                      ui={"la/ng": "fr;en", "wide": False})
+    assert lago.requests[-1].query == "pair=a,x%20y,b,true&lookup%5Ba%5D=1"
     # form cookies explode by default; RFC 6265 separates cookies with "; ", so ";" in a value is encoded
-    assert lago.requests[-1].headers["Cookie"] == "prefs=a%20b; prefs=c; theme=dark,true; lang=fr%3Ben; wide=false"
+    assert lago.requests[-1].headers["Cookie"] == (
+        "prefs=a%20b%2Fc; prefs=c; theme=dark,true; la%2Fng=fr%3Ben; wide=false")
