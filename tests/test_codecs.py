@@ -82,6 +82,7 @@ SPEC = {
         "/mixed": body_op("postMixed", "multipart/mixed", FILES),
         "/text": body_op("postText", "text/plain", {"type": "string"}),
         "/raw": body_op("postRaw", "application/octet-stream"),
+        "/binary": body_op("postBinary", "application/octet-stream", {"type": "string", "format": "binary"}),
         "/short": body_op("postShort", "text/plain", {"type": "string", "maxLength": 3}),
         "/xml": body_op("postXml", "application/xml", {"type": "object"}),
         "/strict-form": body_op("postStrictForm", "application/x-www-form-urlencoded", {
@@ -217,6 +218,7 @@ def test_lago_public_key_is_asked_for_as_text_and_comes_back_as_text(spec_1_51):
     ("text/plain; charset=no-such-codec", "héllo".encode(), "héllo"),  # unknown charset: UTF-8
     ('text/plain;CHARSET = "latin-1"', "é".encode("latin-1"), "é"),  # parameter names are case-insensitive
     ("text/plain", "héllo".encode(), "héllo"),
+    ("text/csv", b"caf\xe9", "caf\ufffd"),  # not UTF-8 as announced: the bad byte replaced, not an error
     ("text/plain", b"", None),
     ("application/octet-stream", b"\x00\x01", b"\x00\x01"),
     ("application/octet-stream", b"", None),
@@ -301,12 +303,12 @@ def test_a_vendor_json_type_is_sent_as_json_with_its_own_content_type(client, se
     assert sent(server)["headers"]["Content-Type"] == "application/vnd.acme+json"
 
 
-@pytest.mark.parametrize("value, message", [
-    ({"a": {"b": [1, object()]}}, r"body\.a\.b\[1\]: a value of type object is not JSON data"),
-    ({"when": datetime.timedelta(1)}, r"body\.when: a value of type timedelta is not JSON data"),
-    ({"a": float("nan")}, r"body: NaN, infinity or an integer too long for JSON"),
-    ({"a": "\udc80"}, r"body: a string holds a lone surrogate, which UTF-8 cannot carry"),
-    ({("tuple", "key"): 1}, r"body: a mapping key is not a string, number or boolean"),
+@pytest.mark.parametrize("value, message", [  # each line: location: message (rule: ..., got <type>)
+    ({"a": {"b": [1, object()]}}, r"body\.a\.b\[1\]: a value of type object is not JSON data \(rule: json, got object\)"),
+    ({"when": datetime.timedelta(1)}, r"body\.when: a value of type timedelta is not JSON data \(rule: json, got timedelta\)"),
+    ({"a": float("nan")}, r"body: NaN, infinity or an integer too long for JSON \(rule: json, got number\)"),
+    ({"a": "\udc80"}, r"body: a string holds a lone surrogate, which UTF-8 cannot carry \(rule: json, got string\)"),
+    ({("tuple", "key"): 1}, r"body: a mapping key is not a string, number or boolean \(rule: json, got object\)"),
     ({"a": 1, "b": [2, object()], "c": object()}, r"body\.b\[1\]: a value of type object"),  # the first one
     ({"p": Address(object())}, r"body\.p\.city: a value of type object"),  # inside a dataclass too
     ({"kind": Address}, r"body\.kind: a value of type type is not JSON data"),  # the class, not an instance
@@ -321,7 +323,8 @@ def test_a_body_nested_too_deeply_is_refused_in_our_words(client, server):
     value: list = []
     for _ in range(100_000):
         value = [value]
-    with pytest.raises(lago_dyn.RequestValidationError, match="nested too deeply to be sent as JSON"):
+    with pytest.raises(lago_dyn.RequestValidationError,
+                       match=r"body: nested too deeply to be sent as JSON \(rule: json, got object\)"):
         client.post_json({"deep": value, "at": datetime.date(2024, 1, 1)})
     assert server.received == []
 
@@ -432,11 +435,22 @@ def test_text_and_binary_bodies_are_sent_as_given(client, server):
     assert sent(server)["body"] == b"\x00raw"
     client.post_raw("as text")
     assert sent(server)["body"] == b"as text"
-    with pytest.raises(lago_dyn.RequestValidationError, match="body: the text holds a lone surrogate"):
-        client.post_text("\udc80")
     with pytest.raises(lago_dyn.RequestValidationError,
-                       match="a application/octet-stream body is sent as given: pass str, bytes or a binary file"):
+                       match=r"body: the text holds a lone surrogate \(rule: text, got string\)"):
+        client.post_text("\udc80")
+    with pytest.raises(lago_dyn.RequestValidationError, match=r"body: a application/octet-stream body is sent as "
+                       r"given: pass str, bytes or a binary file object \(rule: media-type, got int\)"):
         client.post_raw(12)
+    client.post_binary(b"\x00\x01")  # bytes for a `format: binary` string schema: sent, not judged as JSON
+    assert sent(server)["body"] == b"\x00\x01"
+
+
+def test_a_form_field_with_no_json_form_is_named_by_its_field(client, server):
+    with pytest.raises(lago_dyn.RequestValidationError, match=r"body\.point\.x: a value of type object"):
+        client.post_form({"point": {"x": object()}})  # a contentType field
+    with pytest.raises(lago_dyn.RequestValidationError, match=r"body\.tags\[0\]: a value of type object"):
+        client.post_form({"tags": [object()]})  # a styled field
+    assert server.received == []
 
 
 # -- what validation sees of each body --------------------------------------------------------------------

@@ -161,12 +161,17 @@ NESTED = st.recursive(ITEM, lambda children: st.dictionaries(ITEM, children, min
 @settings(max_examples=40, deadline=None)
 @given(obj=st.dictionaries(ITEM, NESTED, min_size=1, max_size=4))
 def test_deep_objects_round_trip_at_any_depth(obj):
-    text = params.serialize("filter", obj, "deepObject", True) + "&filterx[a]=1&other[a]=2&filter=3&filter[b=4"
+    text = "page=1&" + params.serialize("filter", obj, "deepObject", True) + "&filterx[a]=1&other[a]=2&filter=3&filter[b=4"
     assert params.parse_query("filter", query_pairs(text), "deepObject", True, "object") == obj
 
 
 HEADER_TEXT = st.characters(codec="latin-1", exclude_characters=",\r\n\0")
 HEADER_KEY = st.characters(codec="latin-1", exclude_characters=",=\r\n\0")
+
+
+def test_a_deep_object_member_given_as_text_and_as_object_keeps_the_first_and_reads_on():
+    pairs = query_pairs("f[a]=1&f[a][b]=2&f[c][d]=3")
+    assert params.parse_query("f", pairs, "deepObject", True, "object") == {"a": "1", "c": {"d": "3"}}
 
 
 @pytest.mark.parametrize("explode", [False, True])
