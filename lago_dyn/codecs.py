@@ -354,7 +354,7 @@ def _charset(content_type: str) -> str:
     for parameter in content_type.split(";")[1:]:
         key, _, value = parameter.partition("=")
         if key.strip().lower() == "charset":
-            charset = value.strip().strip('"')
+            charset = value.strip()  # quoted or not: codec lookup ignores the quotes around a name
             try:
                 "".encode(charset)
             except LookupError:  # a charset Python does not know: read as UTF-8, bad bytes replaced

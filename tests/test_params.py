@@ -195,7 +195,10 @@ from lago_dyn.testing import LocalLago  # noqa: E402
 THING = {"type": "object", "properties": {"id": {"type": "string"}}}
 THINGS_SPEC = {
     "openapi": "3.1.0", "info": {"title": "things", "version": "1"}, "servers": [{"url": "http://127.0.0.1:9/v1"}],
-    "paths": {"/things/{id}": {"get": {"operationId": "findThing", "parameters": [
+    "paths": {"/docs/{doc}": {"get": {"operationId": "findDoc", "parameters": [
+        {"name": "doc", "in": "path", "required": True, "content": {"application/json": {"schema": {"type": "object"}}}}],
+        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": THING}}}}}},
+              "/things/{id}": {"get": {"operationId": "findThing", "parameters": [
         {"name": "id", "in": "path", "required": True, "style": "label", "schema": {"type": "string", "maxLength": 0}},
         {"name": "active", "in": "query", "schema": {"type": "boolean"}},
         {"name": "note", "in": "query", "schema": {"type": "string"}},
@@ -239,6 +242,12 @@ def test_local_lago_reads_back_false_empty_nested_and_typed_values_the_client_se
                                    ("filter[count]", "2"), ("ids", "1,2"), ("lookup[a]", "1")]  # urllib3 sends the brackets encoded
     assert request.headers["X-Note"] == "50%25 %2E"  # headers are not percent-encoded, nor read as if they were
     assert request.headers["X-Flags"] == "true,false" and request.headers["X-Point"] == "x=1.5,on=false"
+
+
+def test_a_content_path_parameter_is_its_json_text_encoded_whole(things):
+    lago, client = things
+    client.find_doc({"path": "a/b?c"})
+    assert lago.requests[-1].path == "/v1/docs/%7B%22path%22%3A%22a%2Fb%3Fc%22%7D"
 
 
 @pytest.mark.parametrize("query, rule", [
