@@ -433,6 +433,7 @@ def test_text_and_binary_bodies_are_sent_as_given(client, server):
     assert sent(server)["body"] == "héllo".encode() and sent(server)["headers"]["Content-Type"] == "text/plain"
     client.post_raw(memoryview(b"\x00raw"))
     assert sent(server)["body"] == b"\x00raw"
+    assert sent(server)["headers"]["Content-Type"] == "application/octet-stream"
     client.post_raw("as text")
     assert sent(server)["body"] == b"as text"
     with pytest.raises(lago_dyn.RequestValidationError,

@@ -214,6 +214,7 @@ THINGS_SPEC = {
         {"name": "prefs", "in": "cookie", "schema": {"type": "array", "items": {"type": "string"}}},
         {"name": "theme", "in": "cookie", "explode": False, "schema": {}},
         {"name": "ui", "in": "cookie", "schema": {"type": "object"}},
+        {"name": "seen!", "in": "cookie", "schema": {"type": "string"}},
         {"name": "lookup", "in": "query", "required": True, "style": "deepObject", "explode": True,
          "schema": {"type": "object"}},
         {"name": "X-Note", "in": "header", "schema": {"type": "string", "const": "50%25 %2E"}},
@@ -308,8 +309,8 @@ def test_query_values_go_out_as_json_spells_them(things, value, query):
 def test_unexploded_values_and_cookies(things):
     lago, client = things
     client.find_thing("", lookup={"a": "1"}, pair={"a": "x y", "b": True}, prefs=["a b/c", "c"], theme={"dark": True},
-                      ui={"la/ng": "fr;en", "wide": False})
+                      ui={"la/ng": "fr;en/ca", "wide": False}, seen="a/b")
     assert lago.requests[-1].query == "pair=a,x%20y,b,true&lookup%5Ba%5D=1"
     # form cookies explode by default; RFC 6265 separates cookies with "; ", so ";" in a value is encoded
     assert lago.requests[-1].headers["Cookie"] == (
-        "prefs=a%20b%2Fc; prefs=c; theme=dark,true; la%2Fng=fr%3Ben; wide=false")
+        "prefs=a%20b%2Fc; prefs=c; theme=dark,true; la%2Fng=fr%3Ben%2Fca; wide=false; seen!=a%2Fb")  # names: tokens as given
