@@ -98,7 +98,7 @@ class OperationPlan:
         route, _, fixed_query = operation.path.partition("#")[0].partition("?")
         self.route, self.fixed_query = route, fixed_query
         # JSON preferred (`text/plain` for Lago's public key, `application/json` nearly everywhere else).
-        self.headers = {"Accept": codecs.accept_header(operation.answer_media_types), **settings.headers}
+        self.headers = {"Accept": codecs.accept_header(*operation.answer_media_types), **settings.headers}
         self.response_mode = settings.response_mode(operation)
         try:
             credentials = settings.credentials.plan(operation.label, operation.security)

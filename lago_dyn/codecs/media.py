@@ -20,7 +20,7 @@ import functools
 import json
 import os
 import uuid
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 from urllib.parse import quote
 
 from . import params
@@ -171,9 +171,9 @@ def encode(value: Any, media_type: str, encoding: Mapping[str, Any], property_ty
     return encoder_for(media_type)(value, media_type, encoding, property_types)
 
 
-@functools.lru_cache(maxsize=256)
 def encoder_for(media_type: str) -> Callable[[Any, str, Mapping[str, Any], PropertyTypes], Encoded]:
-    """The codec for a media type, chosen once per type (a spec declares a handful)."""
+    """The codec for a media type (a microsecond's string tests: not cached, as a cache would hide a
+    wrong choice from the mutation run's forked workers)."""
     if is_json(media_type):
         return _encode_json
     if is_form(media_type):
@@ -275,14 +275,14 @@ def _part(name: str, value: Any, rules: Mapping[str, Any], types: tuple[str, ...
         body, seen = _file_content(value), ""
         filename = os.path.basename(str(getattr(value, "name", "") or name))
         content_type = rules.get("contentType") or "application/octet-stream"
-    elif isinstance(value, (Mapping, list)) or (not isinstance(value, (str, int, float, bool)) and "object" in types):
-        seen = to_json_data(value, f"body.{name}")
-        content_type = rules.get("contentType") or "application/json"
-        body = to_json_text(seen, f"body.{name}")[0].encode("utf-8")
     else:
+        # Judged by the value as JSON data: a dataclass, a model or a tuple is an object or array like a dict.
         seen = to_json_data(value, f"body.{name}")
-        content_type = rules.get("contentType") or "text/plain"
-        text = to_json_text(seen, f"body.{name}")[0] if is_json(content_type) else params.scalar_text(seen)
+        structured = isinstance(seen, (Mapping, list)) or (
+            not isinstance(value, (str, int, float, bool)) and "object" in types)
+        content_type = rules.get("contentType") or ("application/json" if structured else "text/plain")
+        text = to_json_text(seen, f"body.{name}")[0] if structured or is_json(content_type) \
+            else params.scalar_text(seen)
         body = text.encode("utf-8")
     if body is None:
         raise BodyError(Violation(f"body.{name}", "file", "a file is bytes, a binary file object or "
@@ -354,22 +354,26 @@ def _charset(content_type: str) -> str:
     for parameter in content_type.split(";")[1:]:
         key, _, value = parameter.partition("=")
         if key.strip().lower() == "charset":
-            charset = value.strip().strip('"')
+            charset = value.strip()  # quoted or not: codec lookup ignores the quotes around a name
             try:
                 "".encode(charset)
-                return charset
-            except LookupError:
-                break
+            except LookupError:  # a charset Python does not know: read as UTF-8, bad bytes replaced
+                return "utf-8"
+            return charset
     return "utf-8"
 
 
-def accept_header(media_types: list[str]) -> str:
-    """JSON first when several are declared (it is what lago_dyn decodes and validates), the rest after."""
-    unique = list(dict.fromkeys(media_type_of(m) for m in media_types if m))
-    if not unique:
+def accept_header(answers: Sequence[str], errors: Sequence[str] = ()) -> str:
+    """The Accept header from the media types an operation declares: its success answers first (JSON first
+    among several, as it is what lago_dyn decodes and validates), then at q=0.5 the other success types and
+    the types only its error answers declare. A server that negotiates then picks a success type: a CSV or
+    PDF download gets `text/csv` or `application/pdf`, Lago's public key `text/plain`, not an error's JSON."""
+    wanted = list(dict.fromkeys(media_type_of(m) for m in answers if m))
+    rest = [m for m in dict.fromkeys(media_type_of(m) for m in errors if m) if m not in wanted]
+    if not wanted:  # no success answer declares a body: the error answers' types are all there is
+        wanted, rest = rest, []
+    if not wanted:
         return "application/json"
-    preferred = [m for m in unique if is_json(m)]
-    others = [m for m in unique if not is_json(m)]
-    if not preferred:
-        return ", ".join(others)
-    return ", ".join(preferred + [f"{m};q=0.5" for m in others])
+    preferred = [m for m in wanted if is_json(m)] or wanted
+    lower = [m for m in wanted if m not in preferred] + rest
+    return ", ".join(preferred + [f"{m};q=0.5" for m in lower])

@@ -24,9 +24,8 @@ _RESERVED = ":/?#[]@!$&'()*+,;="
 
 @dataclass(frozen=True)
 class Style:
-    """One row of the style table."""
+    """One row of the style table (its name is the key in STYLES)."""
 
-    name: str
     #: Before the value when not exploded; `{name}` stands for the parameter's name (form: `{name}=`).
     prefix: str
     #: Between array items and object members when not exploded (objects: between key and value too).
@@ -40,12 +39,12 @@ class Style:
 
 
 STYLES: dict[str, Style] = {
-    "simple": Style("simple", "", ",", "", ",", False),
-    "label": Style("label", ".", ",", ".", ".", False),
-    "matrix": Style("matrix", ";{name}=", ",", ";", ";", True),
-    "form": Style("form", "{name}=", ",", "", "&", True),
-    "spaceDelimited": Style("spaceDelimited", "{name}=", "%20", "", "&", True),
-    "pipeDelimited": Style("pipeDelimited", "{name}=", "|", "", "&", True),
+    "simple": Style("", ",", "", ",", False),
+    "label": Style(".", ",", ".", ".", False),
+    "matrix": Style(";{name}=", ",", ";", ";", True),
+    "form": Style("{name}=", ",", "", "&", True),
+    "spaceDelimited": Style("{name}=", "%20", "", "&", True),
+    "pipeDelimited": Style("{name}=", "|", "", "&", True),
 }
 
 
@@ -195,26 +194,30 @@ def _pairs_to_object(items: list[str]) -> dict[str, str]:
     return {items[i]: items[i + 1] for i in range(0, len(items) - 1, 2)}
 
 
-def parse_simple(text: str, style: str, explode: bool, kind: str | None, name: str = "") -> Any:
+def parse_simple(text: str, style: str, explode: bool, kind: str | None, name: str = "", *,
+                 decode: Callable[[str], str] = unquote) -> Any:
     """A path or header value in the simple, label or matrix style, read back by the same table row
-    (percent-decoded here, after splitting, so an encoded separator stays part of its item)."""
+    (percent-decoded here, after splitting, so an encoded separator stays part of its item; a header,
+    never percent-encoded, is read with `decode=str`)."""
     row = STYLES.get(style, STYLES["simple"])
     compound = kind in ("array", "object")
+    if text in ("%2E", "%2E%2E"):  # a whole segment serialize_path kept from being a dot-segment
+        text = decode(text)
     lead = row.lead if explode and compound else row.prefix.replace("{name}", name)
     if lead and text.startswith(lead):
         text = text[len(lead):]
     elif style == "matrix" and text == f";{name}":
         text = ""
     if not compound:
-        return unquote(text)
+        return decode(text)
     parts = text.split(row.exploded_separator if explode else row.separator) if text else []
     if kind == "array":
         if explode and row.repeats_name:
             parts = [part.split("=", 1)[-1] for part in parts]
-        return [unquote(part) for part in parts]
+        return [decode(part) for part in parts]
     if explode:
-        return dict((unquote(k), unquote(v)) for k, _, v in (part.partition("=") for part in parts))
-    return _pairs_to_object([unquote(part) for part in parts])
+        return dict((decode(k), decode(v)) for k, _, v in (part.partition("=") for part in parts))
+    return _pairs_to_object([decode(part) for part in parts])
 
 
 def coerce(text: Any, types: Sequence[str]) -> Any:

@@ -154,10 +154,13 @@ class Operation:
         return self.operation_id or self.name
 
     @property
-    def answer_media_types(self) -> list[str]:
-        """The media types the operation answers with, success ones first (what its Accept header lists)."""
-        ordered = sorted(self.responses.items(), key=lambda item: item[0][:1] not in "23")
-        return [media for _, response in ordered for media in response.content]
+    def answer_media_types(self) -> tuple[list[str], list[str]]:
+        """The media types the operation answers with: its success answers', and those only its error
+        answers declare (what its Accept header lists, in that order)."""
+        success = {status: status[:1] in "23" for status in self.responses}
+        return ([media for status, response in self.responses.items() if success[status] for media in response.content],
+                [media for status, response in self.responses.items() if not success[status]
+                 for media in response.content])
 
     @functools.cached_property
     def streams(self) -> bool:

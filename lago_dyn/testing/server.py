@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ..client import load_spec
 from ..errors import SpecError, Violation
@@ -207,7 +207,8 @@ class LocalLago:
         for route in self._routes:
             found = route.pattern.fullmatch(relative)
             if found and route.operation.method == method:
-                return route, {name: unquote(found.group(i + 1)) for i, name in enumerate(route.names)}
+                # Left encoded: params.parse_simple splits by the style first, then decodes each item once.
+                return route, {name: found.group(i + 1) for i, name in enumerate(route.names)}
         return None
 
     def _take_reply(self, name: str) -> Reply | None:
@@ -420,7 +421,7 @@ def _raw_value(spec: Spec, parameter: Parameter, path_values: dict[str, str], pa
         return None if text is None else params.parse_simple(text, parameter.style, parameter.explode, kind, name)
     if parameter.location == "header":
         text = headers.get(name.lower())
-        return None if text is None else params.parse_simple(text, "simple", parameter.explode, kind)
+        return None if text is None else params.parse_simple(text, "simple", parameter.explode, kind, decode=str)
     if parameter.location == "cookie":
         cookies = dict(part.strip().split("=", 1) for part in headers.get("cookie", "").split(";") if "=" in part)
         text = cookies.get(name)
