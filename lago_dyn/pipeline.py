@@ -170,11 +170,8 @@ def prepare(operation: Operation, arguments: Mapping[str, Any], options: Mapping
                 headers[parameter.name] = _header_text(parameter, value, where)
             else:
                 cookies.append(params.serialize_cookie(parameter.name, value, parameter.explode))
-        except BodyError as problem:
+        except BodyError as problem:  # a lone surrogate included: `to_json_data` refuses what UTF-8 cannot carry
             violations.append(problem.violation)
-        except UnicodeEncodeError:
-            violations.append(Violation(where, "text", "holds a lone surrogate, which UTF-8 cannot carry",
-                                        json_type(value)))
 
     body_bytes = None
     if operation.body is not None:

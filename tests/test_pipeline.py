@@ -443,3 +443,17 @@ def test_formats_are_checked_on_requests_and_on_answers_when_asked(check_formats
             client.create_account({"password": "p"})
     else:
         assert client.create_account({"password": "p"}) == {"id": "not-a-uuid"}
+
+
+@pytest.mark.parametrize("arguments, where", [
+    ({"item_id": "a\ud800"}, "path.item_id"), ({"q": "\udfff"}, "query.q"), ({"x_trace": "\ud800"}, "header.X-Trace"),
+    ({"theme": "\ud800"}, "cookie.theme"), ({"filter": {"\ud800": 1}}, "query.filter"),
+    ({"x_doc": {"k": ["\ud800"]}}, "header.X-Doc"),
+])
+def test_a_lone_surrogate_anywhere_in_a_parameter_is_refused_before_sending(arguments, where):
+    """UTF-8 cannot carry a lone surrogate (RFC 3629 §3): it is refused at its place, nothing is sent."""
+    client, transport = make()
+    with pytest.raises(lago_dyn.RequestValidationError) as caught:
+        client.get_item(**{"item_id": "i", **arguments})
+    assert [(v.location, v.rule) for v in caught.value.violations] == [(where, "json")]
+    assert "lone surrogate" in caught.value.violations[0].message and transport.sent == []
