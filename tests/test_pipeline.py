@@ -457,3 +457,16 @@ def test_a_lone_surrogate_anywhere_in_a_parameter_is_refused_before_sending(argu
         client.get_item(**{"item_id": "i", **arguments})
     assert [(v.location, v.rule) for v in caught.value.violations] == [(where, "json")]
     assert "lone surrogate" in caught.value.violations[0].message and transport.sent == []
+
+
+@pytest.mark.parametrize("unknown_fields", ["warn", "error"])
+def test_unknown_fields_are_told_only_about_a_body_that_is_otherwise_valid(unknown_fields):
+    """A body that breaks its schema is refused for that; a typo'd field name beside it is not a second
+    problem to report (nor a warning for a request that is not sent)."""
+    client, transport = make(unknown_fields=unknown_fields)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(lago_dyn.RequestValidationError) as caught:
+            client.create_item({"name": 5, "nmae": "typo"})
+    assert [(v.location, v.rule) for v in caught.value.violations] == [("body.name", "type")]
+    assert transport.sent == []
