@@ -81,7 +81,7 @@ class WireResponse:
 
 def media_type_of(content_type: str) -> str:
     """`application/json; charset=utf-8` -> `application/json`."""
-    return content_type.split(";", 1)[0].strip().lower()
+    return content_type.partition(";")[0].strip().lower()
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,9 @@ class RetryPolicy:
     retried_for_every_method: frozenset[int] = frozenset({429})
 
     def applies_to(self, method: str, status: int | None = None) -> bool:
-        """Whether an answer with `status` (None: no answer) to `method` may be retried at all."""
-        return self.retries > 0 and (self.retry_non_idempotent or method in IDEMPOTENT_METHODS
-                                     or status in self.retried_for_every_method)
+        """Whether an answer with `status` (None: no answer) to `method` may be retried at all (how often is
+        `may_retry`'s to say: with `retries=0`, never)."""
+        return self.retry_non_idempotent or method in IDEMPOTENT_METHODS or status in self.retried_for_every_method
 
     def wait(self, attempt: int, retry_after: str | None) -> float:
         server_says = retry_after_seconds(retry_after, self.max_wait)
@@ -123,7 +123,7 @@ class RetryPolicy:
 NO_RETRIES = RetryPolicy(retries=0)
 
 
-def retry_after_seconds(value: str | None, ceiling: float = 3600.0) -> float | None:
+def retry_after_seconds(value: str | None, ceiling: float) -> float | None:
     """A `Retry-After` header (seconds or an HTTP date) as seconds within [0, ceiling]; None when absent
     or meaningless (`nan`, garbage)."""
     if not value:
@@ -164,7 +164,7 @@ def follow(request: WireRequest, response: WireResponse) -> Redirect:
     target = urljoin(request.url, response.headers["Location"])
     old, new = urlsplit(request.url), urlsplit(target)
     if new.scheme not in ("http", "https"):
-        return Redirect(None, f"a redirect to a {new.scheme or 'relative'}: URL")
+        return Redirect(None, f"a redirect to a {new.scheme}: URL")  # urljoin keeps http(s) unless told another
     if old.scheme == "https" and new.scheme == "http":
         return Redirect(None, "a redirect from https to http (it would send the request in clear text)")
     method, body = request.method, request.body
