@@ -290,21 +290,16 @@ class BodyBuffer:
         return b"".join(self.chunks)
 
 
-def exception_chain(exc: BaseException, limit: int = 10) -> list[BaseException]:
-    """An exception and what caused it (`__cause__`/`__context__`, and the wrapped exception that urllib3
-    keeps in `args[0]` or `.reason`): both transports read the failure's kind from the types here, never
-    from the text, which can hold a URL or a header."""
+def exception_chain(exc: BaseException) -> list[BaseException]:
+    """An exception and what caused it (`__cause__`, else `__context__`; requests and httpx2 raise theirs
+    inside `except` blocks or `from` the cause, so the whole story is there): both transports read the
+    failure's kind from the types here, never from the text, which can hold a URL or a header. A cycle
+    ends the walk."""
     chain: list[BaseException] = []
     current: BaseException | None = exc
-    while current is not None and len(chain) < limit:
+    while current is not None and current not in chain:
         chain.append(current)
-        following = current.__cause__ or current.__context__
-        if following is None:
-            for wrapped in (current.args[0] if current.args else None, getattr(current, "reason", None)):
-                if isinstance(wrapped, BaseException):
-                    following = wrapped
-                    break
-        current = following if following not in chain else None
+        current = current.__cause__ or current.__context__
     return chain
 
 
@@ -317,6 +312,6 @@ def chain_problem(exc: BaseException) -> str | None:
         return "TLS handshake failed (certificate or protocol)"
     if "ConnectionRefusedError" in names:
         return "connection refused"
-    if names & {"NameResolutionError", "gaierror"}:
+    if "gaierror" in names:  # urllib3's NameResolutionError is raised from it
         return "the host name could not be resolved (DNS)"
     return None

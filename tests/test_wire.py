@@ -467,6 +467,31 @@ def test_a_tls_failure_is_said_in_plain_words(server, make_client):
                                  f"(certificate or protocol) (127.0.0.1:{server.port})")
 
 
+def test_an_unknown_host_is_said_in_plain_words(make_client, monkeypatch):
+    """A name that does not resolve (`.invalid` never does, RFC 6761 §6.4; the lookup is answered here,
+    so no resolver is asked) is a DNS failure, with the host and the scheme's default port."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if str(host).endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    client = make_client(SPEC, base_url="http://api.lago.invalid/v1", api_key=KEY, retry=lago_dyn.RetryPolicy(retries=0))
+    with pytest.raises(lago_dyn.TransportError) as caught:
+        client.get_thing()
+    assert str(caught.value) == ("GET http://api.lago.invalid/v1/things: the host name could not be resolved (DNS) "
+                                 "(api.lago.invalid:80)")
+
+
+def test_a_redirect_from_https_to_http_is_refused_in_words():
+    request = WireRequest("POST", "https://api.test/v1/x", {}, b"{}")
+    refused = follow(request, WireResponse(308, {"Location": "http://api.test/v1/x"}, b""))
+    assert refused.request is None
+    assert refused.refused == "a redirect from https to http (it would send the request in clear text)"
+
+
 # -- what a request shows of itself ----------------------------------------------------------------------
 
 def test_a_requests_repr_redacts_what_the_credentials_marked():
