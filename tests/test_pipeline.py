@@ -16,6 +16,7 @@ import pytest
 import lago_dyn
 from lago_dyn.client import USER_AGENT
 from lago_dyn.pipeline import UnknownFieldsWarning
+from lago_dyn import streams
 from lago_dyn.wire import WireResponse
 
 KEY = "sk_pipeline_secret_93a"
@@ -470,3 +471,110 @@ def test_unknown_fields_are_told_only_about_a_body_that_is_otherwise_valid(unkno
             client.create_item({"name": 5, "nmae": "typo"})
     assert [(v.location, v.rule) for v in caught.value.violations] == [("body.name", "type")]
     assert transport.sent == []
+
+
+# -- streamed answers (OpenAPI 3.2 itemSchema) -------------------------------------------------------------
+
+EVENT = {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}
+STREAM_SPEC = {
+    "openapi": "3.2.0", "info": {"title": "events", "version": "1"}, "servers": [{"url": "https://api.test"}],
+    "paths": {"/events": {"get": {"operationId": "streamEvents", "responses": {
+        "200": {"description": "events", "content": {"application/jsonl": {"itemSchema": EVENT},
+                                                     JSON: {"schema": {"type": "array"}}}},
+        "400": {"description": "refused", "content": {"application/jsonl": {"itemSchema": EVENT}}}}}}},
+}
+LINES = [b'{"n": 1}\n{"n"', b': 2}\n{"n": "three"}\n', b'not json\n{"n": 4}\n']
+
+
+class Streaming:
+    """A transport whose `stream` gives the scripted answer in the chunks given, and says when it is closed."""
+
+    def __init__(self, status, content_type, chunks):
+        self.status, self.chunks = status, chunks
+        self.headers = {"Content-Type": content_type}
+        self.closed = 0
+
+    def stream(self, request):
+        def close():
+            self.closed += 1
+
+        return streams.OpenStream(self.status, self.headers, "Reason", iter(self.chunks),
+                                  read=lambda: WireResponse(self.status, self.headers, b"".join(self.chunks)),
+                                  close=close)
+
+    def close(self):
+        pass
+
+
+def streaming(mode, status=200, content_type="application/jsonl", chunks=LINES):
+    transport = Streaming(status, content_type, chunks)
+    return lago_dyn.Client(STREAM_SPEC, transport=transport, response_validation=mode), transport
+
+
+def test_a_stream_gives_each_item_checked_as_it_arrives_and_stops_at_a_bad_one():
+    client, transport = streaming("strict")
+    info = client.stream_events.with_http_info()
+    assert info.status_code == 200 and info.headers == {"Content-Type": "application/jsonl"} and info.raw_data == b""
+    given = []
+    with pytest.raises(lago_dyn.ResponseValidationError) as caught:
+        for item in info.data:
+            given.append(item)
+    assert given == [{"n": 1}, {"n": 2}] and given[0].n == 1
+    assert [str(v) for v in caught.value.violations] == [
+        "body[2].n: \"three\" is not of type integer (rule: type, got string)"]
+    assert caught.value.status == 200 and caught.value.result == {"n": "three"} and transport.closed >= 1
+
+
+def test_a_stream_in_warn_mode_logs_bad_items_and_drops_the_undecodable(caplog):
+    caplog.set_level(logging.WARNING, logger="lago_dyn")
+    client, transport = streaming("warn")
+    assert list(client.stream_events()) == [{"n": 1}, {"n": 2}, {"n": "three"}, {"n": 4}]
+    assert "body[2].n" in caplog.text and "body[3]" in caplog.text and transport.closed >= 1
+
+
+def test_a_stream_with_validation_off_gives_every_item_as_it_came():
+    client, _ = streaming({"default": "strict", "stream_events": "off"})
+    assert list(client.stream_events()) == [{"n": 1}, {"n": 2}, {"n": "three"}, b"not json", {"n": 4}]
+
+
+def test_a_streamed_operation_answered_otherwise_is_read_whole():
+    client, _ = streaming("strict", content_type=JSON, chunks=[b"[1, ", b"2]"])
+    assert client.stream_events() == [1, 2]
+    refused, transport = streaming("strict", status=400, chunks=[b'{"n": 1}\n'])
+    with pytest.raises(lago_dyn.BadRequestError) as caught:
+        refused.stream_events()
+    assert caught.value.status == 400
+
+
+@pytest.mark.anyio
+async def test_an_async_stream_follows_the_same_rules():
+    pytest.importorskip("httpx2", reason="AsyncClient needs Python 3.11+")
+
+    class AsyncStreaming(Streaming):
+        async def stream(self, request):
+            async def chunks():
+                for chunk in self.chunks:
+                    yield chunk
+
+            async def read():
+                return WireResponse(self.status, self.headers, b"".join(self.chunks))
+
+            async def close():
+                self.closed += 1
+
+            return streams.AsyncOpenStream(self.status, self.headers, "Reason", chunks(), read=read, close=close)
+
+        async def aclose(self):
+            pass
+
+    transport = AsyncStreaming(200, "application/jsonl", LINES)
+    client = lago_dyn.AsyncClient(STREAM_SPEC, transport=transport, response_validation="strict")
+    info = await client.stream_events.with_http_info()
+    assert info.status_code == 200 and info.raw_data == b""
+    given = []
+    with pytest.raises(lago_dyn.ResponseValidationError, match=r"body\[2\]\.n"):
+        async for item in info.data:
+            given.append(item)
+    assert given == [{"n": 1}, {"n": 2}] and transport.closed >= 1
+    whole = AsyncStreaming(200, JSON, [b"[1]"])
+    assert await lago_dyn.AsyncClient(STREAM_SPEC, transport=whole).stream_events() == [1]
