@@ -550,3 +550,5 @@ def test_a_responses_repr_says_what_arrived_without_its_content():
     assert repr(WireResponse(200, {"Content-Type": "Application/JSON; charset=utf-8"}, b"{}", "OK")) == \
         "WireResponse(200 OK, application/json, 2 bytes)"
     assert repr(WireResponse(204, {}, b"", "No Content")) == "WireResponse(204 No Content, no type, 0 bytes)"
+    assert repr(WireResponse(200, {"Content-Type": "multipart/mixed; boundary=b; charset=utf-8"}, b"", "OK")) == \
+        "WireResponse(200 OK, multipart/mixed, 0 bytes)"
