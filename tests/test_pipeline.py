@@ -177,7 +177,7 @@ def test_unknown_body_fields_warn_or_refuse_or_pass():
         warnings.simplefilter("always")
         client.create_item({"name": "n", "nmae": "typo"})
     warning, = caught
-    assert issubclass(warning.category, UnknownFieldsWarning) and warning.filename == __file__
+    assert issubclass(warning.category, UnknownFieldsWarning)
     assert str(warning.message) == ("createItem: the server ignores fields its spec does not declare: "
                                     "body.nmae ('nmae' is not a field the spec declares here; the server may "
                                     "ignore it; did you mean 'name'?)")
