@@ -60,8 +60,8 @@ class Settings:
         return self.spec.validators
 
     def response_mode(self, operation: Operation) -> str:
-        modes = self.response_validation
-        return modes.get(operation.name) or modes.get(operation.operation_id or "") or modes.get("default", STRICT)
+        modes = self.response_validation  # `response_modes` made it, so it has a "default"
+        return modes.get(operation.name) or modes.get(operation.operation_id or "") or modes["default"]
 
     def plan(self, operation: Operation) -> "OperationPlan":
         """The operation's plan: made on its first call, not when the client is made (binding stays cheap).
