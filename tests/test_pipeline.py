@@ -8,6 +8,7 @@ so what it sees is byte for byte what a real transport sends (tests/test_wire.py
 from __future__ import annotations
 
 import decimal
+import functools
 import logging
 import warnings
 
@@ -92,10 +93,17 @@ SPEC = {
 }
 
 
+@functools.lru_cache(maxsize=None)
+def parsed(name: str) -> lago_dyn.Spec:
+    """Each spec here parsed once for the session: its compiled validators (and the judge that explains a
+    violation, slow to build) are then shared by every client made of it, as in a real application."""
+    return lago_dyn.load_spec(globals()[name], cache_dir=False)
+
+
 def make(*answers, **options):
     transport = Answering(*answers)
     options.setdefault("api_key", KEY)
-    return lago_dyn.Client(SPEC, transport=transport, **options), transport
+    return lago_dyn.Client(parsed("SPEC"), transport=transport, **options), transport
 
 
 def answer(status=200, body=b"{}", content_type=JSON, **headers):
@@ -413,7 +421,7 @@ ACCOUNTS_3_0 = {
 
 def test_read_only_and_write_only_are_judged_by_the_direction_the_data_travels():
     transport = Answering(answer(200, b'{"id": "6f1c4a56-0d5e-4a5e-9b7a-3c2d1e0f9a8b"}'))
-    client = lago_dyn.Client(ACCOUNTS_3_0, transport=transport)
+    client = lago_dyn.Client(parsed("ACCOUNTS_3_0"), transport=transport)
     result = client.create_account({"password": "p"})
     assert transport.sent[-1].body == b'{"password":"p"}' and result.id.startswith("6f1c")
     transport.answers.append(answer(200, b'{"password": "p"}'))
@@ -431,7 +439,7 @@ def test_read_only_and_write_only_are_judged_by_the_direction_the_data_travels()
     ("requests", True, False), ("both", True, True), ("none", False, False)])
 def test_formats_are_checked_on_requests_and_on_answers_when_asked(check_formats, request_refused, answer_refused):
     transport = Answering(answer(200, b'{"id": "not-a-uuid"}'))
-    client = lago_dyn.Client(ACCOUNTS_3_0, transport=transport, check_formats=check_formats)
+    client = lago_dyn.Client(parsed("ACCOUNTS_3_0"), transport=transport, check_formats=check_formats)
     if request_refused:
         with pytest.raises(lago_dyn.RequestValidationError, match=r"body.email: .*email"):
             client.create_account({"password": "p", "email": "nobody"})
@@ -508,7 +516,7 @@ class Streaming:
 
 def streaming(mode, status=200, content_type="application/jsonl", chunks=LINES):
     transport = Streaming(status, content_type, chunks)
-    return lago_dyn.Client(STREAM_SPEC, transport=transport, response_validation=mode), transport
+    return lago_dyn.Client(parsed("STREAM_SPEC"), transport=transport, response_validation=mode), transport
 
 
 def test_a_stream_gives_each_item_checked_as_it_arrives_and_stops_at_a_bad_one():
@@ -568,7 +576,7 @@ async def test_an_async_stream_follows_the_same_rules():
             pass
 
     transport = AsyncStreaming(200, "application/jsonl", LINES)
-    client = lago_dyn.AsyncClient(STREAM_SPEC, transport=transport, response_validation="strict")
+    client = lago_dyn.AsyncClient(parsed("STREAM_SPEC"), transport=transport, response_validation="strict")
     info = await client.stream_events.with_http_info()
     assert info.status_code == 200 and info.raw_data == b""
     given = []
@@ -577,4 +585,4 @@ async def test_an_async_stream_follows_the_same_rules():
             given.append(item)
     assert given == [{"n": 1}, {"n": 2}] and transport.closed >= 1
     whole = AsyncStreaming(200, JSON, [b"[1]"])
-    assert await lago_dyn.AsyncClient(STREAM_SPEC, transport=whole).stream_events() == [1]
+    assert await lago_dyn.AsyncClient(parsed("STREAM_SPEC"), transport=whole).stream_events() == [1]
