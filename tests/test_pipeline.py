@@ -10,6 +10,7 @@ from __future__ import annotations
 import decimal
 import functools
 import logging
+import os
 import warnings
 
 import pytest
@@ -186,6 +187,8 @@ def test_unknown_body_fields_warn_or_refuse_or_pass():
         client.create_item({"name": "n", "nmae": "typo"})
     warning, = caught
     assert issubclass(warning.category, UnknownFieldsWarning)
+    # It points at the caller, never inside lago_dyn (tests/test_violations.py checks it is this very line).
+    assert not os.path.abspath(warning.filename).startswith(os.path.dirname(os.path.abspath(lago_dyn.__file__)))
     assert str(warning.message) == ("createItem: the server ignores fields its spec does not declare: "
                                     "body.nmae ('nmae' is not a field the spec declares here; the server may "
                                     "ignore it; did you mean 'name'?)")
