@@ -76,7 +76,8 @@ SPEC = {
                              "204": {"description": "nothing"}}},
             "put": {"operationId": "putItem", "parameters": [
                 {"name": "item_id", "in": "path", "required": True, "content": {JSON: {"schema": {}}}}],
-                "requestBody": {"content": {JSON: {"schema": NEW_ITEM}}}, "responses": ok()},
+                "requestBody": {"content": {JSON: {"schema": NEW_ITEM}}}, "responses": {"200": {
+                    "description": "ok", "content": {JSON: {"schema": {}}, "text/csv": {"schema": {}}}}}},
         },
         "/items": {
             "post": {"operationId": "createItem", "requestBody": {"required": True, "content": {
@@ -589,3 +590,23 @@ async def test_an_async_stream_follows_the_same_rules():
     assert given == [{"n": 1}, {"n": 2}] and transport.closed >= 1
     whole = AsyncStreaming(200, JSON, [b"[1]"])
     assert await lago_dyn.AsyncClient(parsed("STREAM_SPEC"), transport=whole).stream_events() == [1]
+
+
+def test_an_answer_of_an_undeclared_type_names_every_declared_one():
+    client, _ = make(answer(200, b"<p>", "text/html"))
+    with pytest.raises(lago_dyn.ResponseValidationError) as caught:
+        client.put_item("i")
+    assert [str(v) for v in caught.value.violations] == [
+        "headers.Content-Type: 'text/html' is not one of application/json, text/csv (rule: content-type, got string)"]
+
+
+def test_a_body_its_media_type_cannot_carry_is_refused_at_its_place():
+    client, transport = make()
+    with pytest.raises(lago_dyn.RequestValidationError) as caught:
+        client.create_item({"name": "\ud800"})
+    assert [(v.location, v.rule) for v in caught.value.violations] == [("body", "json")]
+    with pytest.raises(lago_dyn.RequestValidationError) as caught:
+        client.create_item({"name": "n", "lines": [{"amount": {"nested": True}}]},
+                           _content_type="application/x-www-form-urlencoded")
+    assert all(v is not None and v.location.startswith("body") for v in caught.value.violations)
+    assert transport.sent == []
