@@ -79,6 +79,7 @@ SPEC = {
                 "requestBody": {"content": {JSON: {"schema": NEW_ITEM}}}, "responses": {"200": {
                     "description": "ok", "content": {JSON: {"schema": {}}, "text/csv": {"schema": {}}}}}},
         },
+        "/ping": {"delete": {"operationId": "ping"}},  # 3.1: an operation may declare no answer at all
         "/items": {
             "post": {"operationId": "createItem", "requestBody": {"required": True, "content": {
                 JSON: {"schema": NEW_ITEM},
@@ -610,3 +611,11 @@ def test_a_body_its_media_type_cannot_carry_is_refused_at_its_place():
                            _content_type="application/x-www-form-urlencoded")
     assert all(v is not None and v.location.startswith("body") for v in caught.value.violations)
     assert transport.sent == []
+
+
+def test_an_operation_that_declares_no_answer_says_so():
+    client, _ = make(answer(200, b"{}"))
+    with pytest.raises(lago_dyn.ResponseValidationError) as caught:
+        client.ping()
+    assert [str(v) for v in caught.value.violations] == [
+        "status: 200 is not a status this operation declares (none) (rule: declared-status, got integer)"]
