@@ -51,12 +51,15 @@ NEW_ITEM = {"type": "object", "required": ["name"], "properties": {
     "name": {"type": "string"}, "amount": {"type": "string"}, "price": {"type": "number"},
     "lines": {"type": "array", "items": {"type": "object", "properties": {
         "amount": {"type": "string"}, "quantity": {"type": "number"}}}},
-    "count": {"type": "integer"}}}
+    "count": {"type": "integer"}, "either": {"type": ["string", "number"]}, "whole": {"type": ["integer", "string"]},
+    "tree": {"$ref": "#/components/schemas/Node"}}}
 
 SPEC = {
     "openapi": "3.1.0", "info": {"title": "pipeline", "version": "1"},
     "servers": [{"url": "https://api.test/v1"}],
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                   "schemas": {"Node": {"type": "object", "properties": {
+                       "amount": {"type": "string"}, "child": {"$ref": "#/components/schemas/Node"}}}}},
     "security": [{"bearer": []}],
     "paths": {
         "/items/{item_id}": {
@@ -619,3 +622,27 @@ def test_an_operation_that_declares_no_answer_says_so():
         client.ping()
     assert [str(v) for v in caught.value.violations] == [
         "status: 200 is not a status this operation declares (none) (rule: declared-status, got integer)"]
+
+
+def test_decimals_where_a_number_is_allowed_stay_numbers():
+    client, transport = make(answer(201, b'{"id": "n"}'))
+    client.create_item({"name": "n", "either": decimal.Decimal("2.50"), "whole": decimal.Decimal("7.0")})
+    assert transport.sent[-1].body == b'{"name":"n","either":2.5,"whole":7}'
+
+
+@pytest.mark.parametrize("depth", [3, 65, 66])
+def test_decimals_are_placed_by_the_schema_down_to_65_levels(depth):
+    """A Decimal in a string field is sent as its digits down to 65 levels of nesting (a recursive schema
+    is walked no deeper, so the walk cannot exhaust the stack); below that it stays the JSON number it is,
+    which the string field refuses before anything is sent: never a wrong request."""
+    node = {"amount": decimal.Decimal("1.10")}
+    for _ in range(depth - 2):  # body (0) -> tree (1) -> child ... -> the node whose amount is at `depth`
+        node = {"child": node}
+    client, transport = make(answer(201, b'{"id": "n"}'))
+    if depth <= 65:
+        client.create_item({"name": "n", "tree": node})
+        assert transport.sent[-1].body.endswith(b'"amount":"1.10"' + b"}" * depth)
+    else:
+        with pytest.raises(lago_dyn.RequestValidationError, match=r"\.amount: 1\.1 is not of type string"):
+            client.create_item({"name": "n", "tree": node})
+        assert transport.sent == []
