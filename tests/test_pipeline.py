@@ -10,7 +10,6 @@ from __future__ import annotations
 import decimal
 import functools
 import logging
-import os
 import warnings
 
 import pytest
@@ -191,8 +190,8 @@ def test_unknown_body_fields_warn_or_refuse_or_pass():
         warnings.simplefilter("always")
         client.create_item({"name": "n", "nmae": "typo"})
     warning, = [w for w in caught if issubclass(w.category, UnknownFieldsWarning)]  # not a stray ResourceWarning
-    # It points at the caller, never inside lago_dyn (tests/test_violations.py checks it is this very line).
-    assert not os.path.abspath(warning.filename).startswith(os.path.dirname(os.path.abspath(lago_dyn.__file__)))
+    # Where it points (the caller's line) is tests/test_violations.py's to check: under mutmut, trampolines sit
+    # between the frames that rule walks, so no test of it can pass there.
     assert str(warning.message) == ("createItem: the server ignores fields its spec does not declare: "
                                     "body.nmae ('nmae' is not a field the spec declares here; the server may "
                                     "ignore it; did you mean 'name'?)")
