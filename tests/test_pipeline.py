@@ -644,3 +644,9 @@ def test_decimals_are_placed_by_the_schema_down_to_65_levels(depth):
         with pytest.raises(lago_dyn.RequestValidationError, match=r"\.amount: 1\.1 is not of type string"):
             client.create_item({"name": "n", "tree": node})
         assert transport.sent == []
+
+
+def test_decimals_beside_fields_the_schema_does_not_declare_go_out_as_given():
+    client, transport = make(answer(201, b'{"id": "n"}'), unknown_fields="ignore")
+    client.create_item({"name": "n", "amount": decimal.Decimal("3.00"), "extra": {"cost": decimal.Decimal("0.5")}})
+    assert transport.sent[-1].body == b'{"name":"n","amount":"3.00","extra":{"cost":0.5}}'
