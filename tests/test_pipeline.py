@@ -51,13 +51,13 @@ NEW_ITEM = {"type": "object", "required": ["name"], "properties": {
     "lines": {"type": "array", "items": {"type": "object", "properties": {
         "amount": {"type": "string"}, "quantity": {"type": "number"}}}},
     "count": {"type": "integer"}, "either": {"type": ["string", "number"]}, "whole": {"type": ["integer", "string"]},
-    "tree": {"$ref": "#/components/schemas/Node"}}}
+    "tree": {"$ref": "#/components/schemas/Node"}, "cost": {"$ref": "#/components/schemas/Money"}}}
 
 SPEC = {
     "openapi": "3.1.0", "info": {"title": "pipeline", "version": "1"},
     "servers": [{"url": "https://api.test/v1"}],
     "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-                   "schemas": {"Node": {"type": "object", "properties": {
+                   "schemas": {"Money": {"type": "string", "pattern": "^[0-9]+[.][0-9]{2}$"}, "Node": {"type": "object", "properties": {
                        "amount": {"type": "string"}, "child": {"$ref": "#/components/schemas/Node"}}}}},
     "security": [{"bearer": []}],
     "paths": {
@@ -650,3 +650,9 @@ def test_decimals_beside_fields_the_schema_does_not_declare_go_out_as_given():
     client, transport = make(answer(201, b'{"id": "n"}'), unknown_fields="ignore")
     client.create_item({"name": "n", "amount": decimal.Decimal("3.00"), "extra": {"cost": decimal.Decimal("0.5")}})
     assert transport.sent[-1].body == b'{"name":"n","amount":"3.00","extra":{"cost":0.5}}'
+
+
+def test_a_decimal_for_a_referenced_string_schema_is_its_digits():
+    client, transport = make(answer(201, b'{"id": "n"}'))
+    client.create_item({"name": "n", "cost": decimal.Decimal("9.90")})
+    assert transport.sent[-1].body == b'{"name":"n","cost":"9.90"}'
