@@ -232,7 +232,7 @@ class Step:
 
 
 def next_step(attempts: Attempts, request: WireRequest, outcome: "WireResponse | Exception",
-              retry_connection_errors: bool = True) -> Step:
+              retry_connection_errors: bool) -> Step:
     """The one decision every transport's send loop makes, so sync and async retry and redirect alike.
     `outcome` is the answer, or the TransportError the exchange raised (a timeout, a response over the size
     limit, or a redirect refused is final; a broken connection is retried where the policy allows)."""
