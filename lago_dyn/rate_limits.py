@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping
 
 
-def retry_after_seconds(value: str | None, ceiling: float = 3600.0) -> float | None:
+def retry_after_seconds(value: str | None, ceiling: float) -> float | None:
     """A `Retry-After` header (seconds or an HTTP date) as seconds within [0, ceiling]; None when absent
     or meaningless (`nan`, garbage)."""
     if not value:

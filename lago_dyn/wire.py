@@ -81,7 +81,7 @@ class WireResponse:
 
 def media_type_of(content_type: str) -> str:
     """`application/json; charset=utf-8` -> `application/json`."""
-    return content_type.split(";", 1)[0].strip().lower()
+    return content_type.partition(";")[0].strip().lower()
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,9 @@ class RetryPolicy:
     retried_for_every_method: frozenset[int] = frozenset({429})
 
     def applies_to(self, method: str, status: int | None = None) -> bool:
-        """Whether an answer with `status` (None: no answer) to `method` may be retried at all."""
-        return self.retries > 0 and (self.retry_non_idempotent or method in IDEMPOTENT_METHODS
-                                     or status in self.retried_for_every_method)
+        """Whether an answer with `status` (None: no answer) to `method` may be retried at all (how often is
+        `may_retry`'s to say: with `retries=0`, never)."""
+        return self.retry_non_idempotent or method in IDEMPOTENT_METHODS or status in self.retried_for_every_method
 
     def wait(self, attempt: int, retry_after: str | None) -> float:
         server_says = retry_after_seconds(retry_after, self.max_wait)
@@ -145,7 +145,7 @@ def follow(request: WireRequest, response: WireResponse) -> Redirect:
     target = urljoin(request.url, response.headers["Location"])
     old, new = urlsplit(request.url), urlsplit(target)
     if new.scheme not in ("http", "https"):
-        return Redirect(None, f"a redirect to a {new.scheme or 'relative'}: URL")
+        return Redirect(None, f"a redirect to a {new.scheme}: URL")  # urljoin keeps http(s) unless told another
     if old.scheme == "https" and new.scheme == "http":
         return Redirect(None, "a redirect from https to http (it would send the request in clear text)")
     method, body = request.method, request.body
@@ -213,7 +213,7 @@ class Step:
 
 
 def next_step(attempts: Attempts, request: WireRequest, outcome: "WireResponse | Exception",
-              retry_connection_errors: bool = True) -> Step:
+              retry_connection_errors: bool) -> Step:
     """The one decision every transport's send loop makes, so sync and async retry and redirect alike.
     `outcome` is the answer, or the TransportError the exchange raised (a timeout, a response over the size
     limit, or a redirect refused is final; a broken connection is retried where the policy allows)."""
@@ -271,21 +271,16 @@ class BodyBuffer:
         return b"".join(self.chunks)
 
 
-def exception_chain(exc: BaseException, limit: int = 10) -> list[BaseException]:
-    """An exception and what caused it (`__cause__`/`__context__`, and the wrapped exception that urllib3
-    keeps in `args[0]` or `.reason`): both transports read the failure's kind from the types here, never
-    from the text, which can hold a URL or a header."""
+def exception_chain(exc: BaseException) -> list[BaseException]:
+    """An exception and what caused it (`__cause__`, else `__context__`; requests and httpx2 raise theirs
+    inside `except` blocks or `from` the cause, so the whole story is there): both transports read the
+    failure's kind from the types here, never from the text, which can hold a URL or a header. A cycle
+    ends the walk."""
     chain: list[BaseException] = []
     current: BaseException | None = exc
-    while current is not None and len(chain) < limit:
+    while current is not None and current not in chain:
         chain.append(current)
-        following = current.__cause__ or current.__context__
-        if following is None:
-            for wrapped in (current.args[0] if current.args else None, getattr(current, "reason", None)):
-                if isinstance(wrapped, BaseException):
-                    following = wrapped
-                    break
-        current = following if following not in chain else None
+        current = current.__cause__ or current.__context__
     return chain
 
 
@@ -298,6 +293,6 @@ def chain_problem(exc: BaseException) -> str | None:
         return "TLS handshake failed (certificate or protocol)"
     if "ConnectionRefusedError" in names:
         return "connection refused"
-    if names & {"NameResolutionError", "gaierror"}:
+    if "gaierror" in names:  # urllib3's NameResolutionError is raised from it
         return "the host name could not be resolved (DNS)"
     return None

@@ -67,8 +67,8 @@ class Settings:
         return self.spec.validators
 
     def response_mode(self, operation: Operation) -> str:
-        modes = self.response_validation
-        return modes.get(operation.name) or modes.get(operation.operation_id or "") or modes.get("default", STRICT)
+        modes = self.response_validation  # `response_modes` made it, so it has a "default"
+        return modes.get(operation.name) or modes.get(operation.operation_id or "") or modes["default"]
 
     def plan(self, operation: Operation) -> "OperationPlan":
         """The operation's plan: made on its first call, not when the client is made (binding stays cheap).
@@ -183,11 +183,8 @@ def prepare(operation: Operation, arguments: Mapping[str, Any], options: Mapping
                 headers[parameter.name] = _header_text(parameter, value, where)
             else:
                 cookies.append(params.serialize_cookie(parameter.name, value, parameter.explode))
-        except BodyError as problem:
+        except BodyError as problem:  # a lone surrogate included: `to_json_data` refuses what UTF-8 cannot carry
             violations.append(problem.violation)
-        except UnicodeEncodeError:
-            violations.append(Violation(where, "text", "holds a lone surrogate, which UTF-8 cannot carry",
-                                        json_type(value)))
 
     body_bytes = None
     if operation.body is not None:
