@@ -46,6 +46,13 @@ class OperationNotFoundError(LagoDynError, AttributeError, KeyError):
     """A name that is not an operation of the loaded spec. It is an AttributeError too, so `hasattr`
     and `getattr(client, name, default)` behave as Python users expect."""
 
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        # Our message has its own "did you mean"; with `name` set, Python 3.12+ neither attaches the name
+        # looked up nor prints a second suggestion of its own under it.
+        self.name = None
+        self.obj = None
+
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
 
