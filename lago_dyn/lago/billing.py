@@ -168,10 +168,10 @@ def _percentage(props: Mapping[str, Any], result: Aggregate) -> Decimal:
     free_events = int(_d(props.get("free_units_per_events")))
     free_total = _d(props.get("free_units_per_total_aggregation"))
     running, total = [], Decimal(0)
-    for value in result.values:
+    for value in result.values if free_events or free_total else ():  # Lago keeps a running total only then
         total += value
         running.append(total)
-    last = running[-1] if running else result.units
+    last = running[-1] if running else Decimal(0)
     if last == 0:
         free_value = Decimal(0)
     elif 0 < free_events < len(running):
