@@ -339,3 +339,30 @@ def test_generic_statefulness_on_a_petstore():
         assert requests.get(f"{url}/{first}").status_code == 404
         assert requests.put(f"{url}/{first}", json={"name": "Rex"}).status_code == 404
         assert lago.stateless_operations() == ["stats"]
+
+
+def test_serve_with_an_api_key_refuses_any_other(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import shared_spec
+
+    server = subprocess.Popen([sys.executable, "-m", "lago_dyn", "serve", "--spec", str(shared_spec("1.51.0")),
+                               "--api-key", KEY], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base_url = server.stdout.readline().strip()  # printed once it listens
+        wrong = requests.get(f"{base_url}/plans", headers={"Authorization": "Bearer nope"}, timeout=10)
+        assert (wrong.status_code, wrong.json()) == (401, {"status": 401, "error": "Unauthorized"})
+        made = requests.post(f"{base_url}/billable_metrics", headers={"Authorization": f"Bearer {KEY}"}, timeout=10,
+                             json={"billable_metric": {"name": "Calls", "code": "calls", "aggregation_type": "count_agg"}})
+        assert made.status_code == 200
+        found = requests.get(f"{base_url}/billable_metrics/calls", headers={"Authorization": f"Bearer {KEY}"}, timeout=10)
+        assert found.json()["billable_metric"]["name"] == "Calls"
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=20) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert "Traceback" not in server.stderr.read()

@@ -122,6 +122,7 @@ class LagoRules:
         self._events_by_subscription: dict[str, list[Event]] = {}
         self._event_answers: dict[str, dict[str, Any]] = {}
         self._invoice_number = 0
+        self._null_fields: dict[str, frozenset[str]] = {}
         self.handlers: dict[str, Callable[[Any, dict[str, Any]], Any]] = {}
         # Each rule, and what the spec must have for it (a spec of the Customers API alone keeps the
         # examples for current usage: it cannot make the subscription usage is about).
@@ -291,22 +292,28 @@ class LagoRules:
 
     # -- events ----------------------------------------------------------------------------------------
 
-    def _event(self, given: dict[str, Any]) -> tuple[Event, dict[str, Any]]:
-        now = self.now()
+    def _event(self, given: dict[str, Any], now: datetime | None = None,
+               subscriptions: dict[Any, Any] | None = None) -> tuple[Event, dict[str, Any]]:
+        now = now or self.now()
         moment = billing.parse_time(given.get("timestamp"), now)
         properties = given.get("properties") if isinstance(given.get("properties"), dict) else {}
         event = Event(str(given.get("transaction_id")), str(given.get("code")), moment, properties)
         subscription_id = given.get("external_subscription_id")
-        subscription = self._find("subscription", "external_id", subscription_id,
-                                  lambda s: s.get("status") in ("active", "pending")) if subscription_id else None
+        cache = subscriptions if subscriptions is not None else {}
+        if subscription_id not in cache:
+            cache[subscription_id] = self._find("subscription", "external_id", subscription_id,
+                                                lambda s: s.get("status") in ("active", "pending")) if subscription_id else None
+        subscription = cache[subscription_id]
         answer = {
             "lago_id": str(uuid.uuid4()), "transaction_id": event.transaction_id,
             "lago_customer_id": subscription.record.get("lago_customer_id") if subscription else None,
-            "code": event.code, "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "code": event.code, "timestamp": None if moment is now else moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
             "precise_total_amount_cents": given.get("precise_total_amount_cents"),
             "properties": dict(properties), "lago_subscription_id": subscription.record.get("lago_id") if subscription else None,
             "external_subscription_id": subscription_id, "created_at": _iso(now),
         }
+        if moment is now:
+            answer["timestamp"] = answer["created_at"][:-1] + ".000Z"
         return event, answer
 
     def _keep(self, event: Event, answer: dict[str, Any]) -> None:
@@ -336,12 +343,26 @@ class LagoRules:
         """The create answer as the spec has it: Lago answers before processing an event, so the ids it
         resolves later (`lago_customer_id`, ...) are null there when the spec says so."""
         uri = operation.responses["200"].content.get("application/json")
-        return self.store.fit(body, uri) if uri else body
+        if not uri:
+            return body
+        items = body.get("events") if "events" in body else [body.get("event")]
+        nulls = self._null_fields.get(operation.name)
+        if nulls is None:  # learnt once per operation: the fields its answer wants null, found by fitting
+            sample = {k: dict(v) for k, v in body.items()} if "event" in body else {"events": [dict(items[0])]}
+            fitted = self.store.fit(sample, uri)
+            first = fitted["event"] if "event" in fitted else fitted["events"][0]
+            nulls = self._null_fields[operation.name] = frozenset(
+                k for k, v in items[0].items() if first.get(k) is None and v is not None)
+        for item in items:
+            for name in nulls:
+                item[name] = None
+        return body if not self.store.validators.violations(uri, body, "", "read") else self.store.fit(body, uri)
 
     def create_batch_events(self, operation: Any, arguments: dict[str, Any]) -> Any:
         body = arguments.get("body") if isinstance(arguments.get("body"), dict) else {}
         items = [e for e in body.get("events") or () if isinstance(e, dict)]
-        made = [self._event(given) for given in items]
+        now, subscriptions = self.now(), {}
+        made = [self._event(given, now, subscriptions) for given in items]
         with self.store.lock:
             # events/create_batch_service.rb: any transaction_id already received (or twice in the
             # batch) fails the whole batch, each one reported at its index; nothing is stored.

@@ -139,6 +139,9 @@ class Route:
     list_has_meta: bool = False
     filters: tuple[tuple[str, str], ...] = ()  # (argument, record field) of list query filters
     writable: frozenset[str] | None = None  # the fields the request may set (None: any the answer declares)
+    envelope: str | None = None  # this route's answer key around one record (None: unwrapped)
+    plural: str | None = None  # this route's answer key around a list (None: a bare array)
+    request_envelope: str | None = None  # the request's key around the record (None: unwrapped)
 
 
 class Store:
@@ -214,15 +217,18 @@ class Store:
         parents = tuple(n for n in names if n != key)
         status = next((int(s) for s in operation.responses if s in ("200", "201", "202", "204")), 200)
         list_has_meta = False
+        envelope = plural = None
         if action == "list":
             shape = self._list_answer(operation)
             if shape is None:
                 return
             plural, item_uri, list_has_meta = shape
             resource.plural = resource.plural or plural
-        elif action in ("find", "update", "delete", "create") and self._item_answer(operation) is None \
-                and status != 204:
-            return
+        else:
+            item = self._item_answer(operation)
+            if item is None and status != 204:
+                return
+            envelope = item[0] if item is not None else resource.envelope
         parent_resources = []
         prefix = collection
         for parameter in reversed(parents):  # /customers/{external_customer_id}/wallets -> customers
@@ -240,8 +246,13 @@ class Store:
                 name = parameter.name.removesuffix("[]")
                 if parameter.location == "query" and name in fields and name not in ("page", "per_page"):
                     filters.append((parameter.python_name, name))
+        request_envelope = None
+        if operation.body is not None and operation.body.schema_uri and resource.envelope is not None \
+                and resource.envelope in self.shape(operation.body.schema_uri)[1]:
+            request_envelope = resource.envelope
         self.routes[operation.name] = Route(action, resource, key, parents, tuple(parent_resources), status,
-                                            list_has_meta, tuple(filters), self._writable(operation, resource))
+                                            list_has_meta, tuple(filters), self._writable(operation, resource),
+                                            envelope, plural, request_envelope)
 
     def _writable(self, operation: Operation, resource: Resource) -> frozenset[str] | None:
         """What a client may set: the fields the request body declares (as Rails' strong parameters
@@ -462,14 +473,14 @@ class Store:
         body = arguments.get("body")
         if not isinstance(body, dict):
             return {}
-        if route.resource.envelope is not None:
-            body = body.get(route.resource.envelope)
+        if route.request_envelope is not None:
+            body = body.get(route.request_envelope)
             if not isinstance(body, dict):
                 return {}
         return {k: v for k, v in body.items() if route.writable is None or k in route.writable}
 
-    def wrap(self, resource: Resource, record: dict[str, Any]) -> Any:
-        return {resource.envelope: record} if resource.envelope is not None else record
+    def wrap(self, route: Route, record: dict[str, Any]) -> Any:
+        return {route.envelope: record} if route.envelope is not None else record
 
     def _parents_of(self, route: Route, arguments: dict[str, Any]) -> dict[str, Any]:
         return {name: _argument(self.spec, arguments, name) for name in route.parents}
@@ -495,8 +506,8 @@ class Store:
             decision = self.profile.on_existing(resource, key)
             if decision != "update":
                 return decision  # type: ignore[return-value]
-            return route.status, self.wrap(resource, self.update_entry(resource, existing, given))
-        return route.status, self.wrap(resource, self.insert(resource, given, parents))
+            return route.status, self.wrap(route, self.update_entry(resource, existing, given))
+        return route.status, self.wrap(route, self.insert(resource, given, parents))
 
     def _natural_key(self, resource: Resource) -> str | None:
         """The field item routes find a record by (`code`, `external_id`), if the client sets it."""
@@ -552,13 +563,13 @@ class Store:
         entry = self._entry_for(route, arguments)
         if entry is None:
             return self.profile.not_found(route.resource)
-        return route.status, self.wrap(route.resource, dict(entry.record))
+        return route.status, self.wrap(route, dict(entry.record))
 
     def _update(self, route: Route, arguments: dict[str, Any]) -> tuple[int, Any]:
         entry = self._entry_for(route, arguments)
         if entry is None:
             return self.profile.not_found(route.resource)
-        return route.status, self.wrap(route.resource, dict(self.update_entry(route.resource, entry,
+        return route.status, self.wrap(route, dict(self.update_entry(route.resource, entry,
                                                                                 self.sent(route, arguments))))
 
     def _delete(self, route: Route, arguments: dict[str, Any]) -> tuple[int, Any]:
@@ -566,7 +577,7 @@ class Store:
         if entry is None:
             return self.profile.not_found(route.resource)
         route.resource.entries.remove(entry)
-        return route.status, (self.wrap(route.resource, dict(entry.record)) if route.status != 204 else None)
+        return route.status, (self.wrap(route, dict(entry.record)) if route.status != 204 else None)
 
     def _list(self, route: Route, arguments: dict[str, Any]) -> tuple[int, Any]:
         parents = self._parents_of(route, arguments)
@@ -574,9 +585,9 @@ class Store:
         records = [r for r in records if self._matches(r, route, arguments)]
         page, per_page = self.profile.page_of(arguments) or (1, len(records) or 1)
         chunk = records[(page - 1) * per_page: page * per_page] if route.list_has_meta else records
-        if route.resource.plural is None:
+        if route.plural is None:
             return route.status, chunk
-        answer: dict[str, Any] = {route.resource.plural: chunk}
+        answer: dict[str, Any] = {route.plural: chunk}
         if route.list_has_meta:
             answer["meta"] = self.profile.meta(page, per_page, len(records))
         return route.status, answer
