@@ -130,7 +130,8 @@ class LagoRules:
                  "update_plan": ("plan", "billable_metric"), "create_subscription": ("subscription", "plan", "customer"),
                  "find_subscription": ("subscription",), "destroy_subscription": ("subscription",),
                  "create_event": ("subscription",), "create_batch_events": ("subscription",),
-                 "find_event": ("subscription",), "find_customer_current_usage": ("subscription", "plan", "customer")}
+                 "find_event": ("subscription",), "find_all_events": ("subscription",),
+                 "find_customer_current_usage": ("subscription", "plan", "customer")}
         for name, resources in needs.items():
             if name in store.spec.operations and all(r in store.resources for r in resources):
                 self.handlers[name] = getattr(self, name)
@@ -346,6 +347,8 @@ class LagoRules:
         if not uri:
             return body
         items = body.get("events") if "events" in body else [body.get("event")]
+        if not items:
+            return body
         nulls = self._null_fields.get(operation.name)
         if nulls is None:  # learnt once per operation: the fields its answer wants null, found by fitting
             sample = {k: dict(v) for k, v in body.items()} if "event" in body else {"events": [dict(items[0])]}
@@ -381,6 +384,13 @@ class LagoRules:
     def find_event(self, operation: Any, arguments: dict[str, Any]) -> Any:
         answer = self._event_answers.get(str(arguments.get("transaction_id")))
         return (200, {"event": dict(answer)}) if answer is not None else not_found("event")
+
+    def find_all_events(self, operation: Any, arguments: dict[str, Any]) -> Any:
+        chosen = [a for a in self._event_answers.values()
+                  if all(arguments.get(k) in (None, a.get(k)) for k in ("external_subscription_id", "code"))]
+        page, per_page = _positive(arguments.get("page"), 1), _positive(arguments.get("per_page"), 20)
+        meta = LagoStoreProfile.meta(LagoStoreProfile, page, per_page, len(chosen))  # type: ignore[arg-type]
+        return 200, {"events": [dict(a) for a in chosen[(page - 1) * per_page: page * per_page]], "meta": meta}
 
     # -- usage and invoices ------------------------------------------------------------------------------
 

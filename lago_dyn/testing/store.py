@@ -142,6 +142,7 @@ class Route:
     envelope: str | None = None  # this route's answer key around one record (None: unwrapped)
     plural: str | None = None  # this route's answer key around a list (None: a bare array)
     request_envelope: str | None = None  # the request's key around the record (None: unwrapped)
+    item_uri: str | None = None  # this route's schema of one record, when it is not the resource's
 
 
 class Store:
@@ -217,7 +218,7 @@ class Store:
         parents = tuple(n for n in names if n != key)
         status = next((int(s) for s in operation.responses if s in ("200", "201", "202", "204")), 200)
         list_has_meta = False
-        envelope = plural = None
+        envelope = plural = item_uri = None
         if action == "list":
             shape = self._list_answer(operation)
             if shape is None:
@@ -229,6 +230,7 @@ class Store:
             if item is None and status != 204:
                 return
             envelope = item[0] if item is not None else resource.envelope
+            item_uri = item[1] if item is not None else None
         parent_resources = []
         prefix = collection
         for parameter in reversed(parents):  # /customers/{external_customer_id}/wallets -> customers
@@ -252,7 +254,8 @@ class Store:
             request_envelope = resource.envelope
         self.routes[operation.name] = Route(action, resource, key, parents, tuple(parent_resources), status,
                                             list_has_meta, tuple(filters), self._writable(operation, resource),
-                                            envelope, plural, request_envelope)
+                                            envelope, plural, request_envelope,
+                                            item_uri if item_uri != resource.item_uri else None)
 
     def _writable(self, operation: Operation, resource: Resource) -> frozenset[str] | None:
         """What a client may set: the fields the request body declares (as Rails' strong parameters
@@ -391,11 +394,13 @@ class Store:
                     out[name] = made
                 elif name in required:
                     out[name] = None if self.nullable(child) else self.example(child)
+            for name in required - set(fields) - set(out):  # required but undescribed: any value is valid
+                out[name] = None
             return out
         if kind == "array" and isinstance(value, list):
             items = self._items_uri(uri)
             return [self.complete(item, items, depth + 1) for item in value] if items else value
-        return value
+        return _as_kind(value, kind)
 
     def fit(self, record: Any, uri: str, keep: dict[str, Any] | None = None) -> Any:
         """`record` made valid for its schema, field by field, at any depth: a refused field takes `keep`'s
@@ -438,6 +443,9 @@ class Store:
             container[last] = keep[last]
             return True
         if child is None:
+            if current is MISSING and last in required:
+                container[last] = None  # required but undescribed: any value is valid
+                return True
             return container.pop(last, MISSING) is not MISSING
         if current is not None and self.nullable(child):
             container[last] = None
@@ -480,7 +488,14 @@ class Store:
         return {k: v for k, v in body.items() if route.writable is None or k in route.writable}
 
     def wrap(self, route: Route, record: dict[str, Any]) -> Any:
+        record = self.seen_by(route, record)
         return {route.envelope: record} if route.envelope is not None else record
+
+    def seen_by(self, route: Route, record: dict[str, Any]) -> dict[str, Any]:
+        """The record as this route's schema answers it (a list may show more, or less, than a find)."""
+        if route.item_uri is None:
+            return record
+        return self.fit(self.complete(dict(record), route.item_uri), route.item_uri)
 
     def _parents_of(self, route: Route, arguments: dict[str, Any]) -> dict[str, Any]:
         return {name: _argument(self.spec, arguments, name) for name in route.parents}
@@ -585,6 +600,7 @@ class Store:
         records = [r for r in records if self._matches(r, route, arguments)]
         page, per_page = self.profile.page_of(arguments) or (1, len(records) or 1)
         chunk = records[(page - 1) * per_page: page * per_page] if route.list_has_meta else records
+        chunk = [self.seen_by(route, record) for record in chunk]
         if route.plural is None:
             return route.status, chunk
         answer: dict[str, Any] = {route.plural: chunk}
@@ -614,6 +630,21 @@ class Store:
 
     def operations(self) -> Iterator[str]:
         return iter(self.routes)
+
+
+def _as_kind(value: Any, kind: str) -> Any:
+    """A scalar sent as one JSON type where the answer has another (`"rate": "20"` answered as 20)."""
+    if kind in ("number", "integer") and isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        if number != number or number in (float("inf"), float("-inf")):
+            return value
+        return int(number) if kind == "integer" or (number.is_integer() and "." not in value) else number
+    if kind == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 def _tokens(location: str) -> list[Any]:
