@@ -310,12 +310,31 @@ PETSTORE = {
                 "$ref": "#/components/schemas/NewPet"}}}}, "responses": {
                 "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pet"}}}}}},
             "delete": {"operationId": "deletePet", "responses": {"204": {"description": "gone"}}}},
+        "/owners": {"post": {"operationId": "createOwner", "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "properties": {"owner": {"$ref": "#/components/schemas/Owner"}}}}}},
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"owner": {"$ref": "#/components/schemas/Owner"}}}}}}}}},
+        "/owners/{owner_code}": {"get": {"operationId": "findOwner", "parameters": [
+            {"name": "owner_code", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"owner": {"$ref": "#/components/schemas/Owner"}}}}}}}}},
+        "/owners/{owner_code}/toys": {
+            "parameters": [{"name": "owner_code", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "post": {"operationId": "createToy", "requestBody": {"content": {"application/json": {"schema": {
+                "type": "object", "properties": {"toy": {"$ref": "#/components/schemas/Toy"}}}}}},
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"toy": {"$ref": "#/components/schemas/Toy"}}}}}}}},
+            "get": {"operationId": "listToys", "responses": {"200": {"description": "ok", "content": {
+                "application/json": {"schema": {"type": "object", "properties": {
+                    "toys": {"type": "array", "items": {"$ref": "#/components/schemas/Toy"}}}}}}}}}},
         "/stats": {"get": {"operationId": "stats", "responses": {"200": {"description": "ok", "content": {
             "application/json": {"schema": {"type": "object", "properties": {"count": {"type": "integer"}}}}}}}}},
     },
     "components": {"schemas": {
         "NewPet": {"type": "object", "required": ["name"], "properties": {
             "name": {"type": "string"}, "kind": {"type": "string"}, "tag": {"type": ["string", "null"]}}},
+        "Owner": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
+        "Toy": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}},
         "Pet": {"type": "object", "required": ["id", "name", "tag"], "properties": {
             "id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string"},
             "tag": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"}}},
@@ -341,6 +360,13 @@ def test_generic_statefulness_on_a_petstore():
         assert requests.get(f"{url}/{first}").status_code == 404
         assert requests.put(f"{url}/{first}", json={"name": "Rex"}).status_code == 404
         assert lago.stateless_operations() == ["stats"]
+        # a nested collection: its records belong to their parent, and a missing parent is a 404
+        requests.post(lago.base_url + "/owners", json={"owner": {"code": "ann", "name": "Ann"}})
+        requests.post(lago.base_url + "/owners", json={"owner": {"code": "bob"}})
+        requests.post(lago.base_url + "/owners/ann/toys", json={"toy": {"name": "ball"}})
+        assert [t["name"] for t in requests.get(lago.base_url + "/owners/ann/toys").json()["toys"]] == ["ball"]
+        assert requests.get(lago.base_url + "/owners/bob/toys").json() == {"toys": []}
+        assert requests.get(lago.base_url + "/owners/zed/toys").status_code == 404
 
 
 def test_serve_with_an_api_key_refuses_any_other(tmp_path):

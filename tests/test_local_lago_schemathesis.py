@@ -1,5 +1,5 @@
-"""Schemathesis against LocalLago (issues 12 and 23; the stateful phase on the three Lago releases): requests generated from the spec, valid and invalid, over
-HTTP to 127.0.0.1. Whatever arrives, LocalLago answers (no 5xx, no dropped connection) with a body its
+"""Schemathesis against LocalLago (issue 12; issue 23 adds the stateful phase on the three Lago releases):
+requests generated from the spec, valid and invalid, over HTTP to 127.0.0.1. Whatever arrives, LocalLago answers (no 5xx, no dropped connection) with a body its
 spec allows for that status. Bounded: a fixed number of examples per operation, derandomized, about 40 s
 for both specs on 2 cores."""
 

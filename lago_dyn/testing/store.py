@@ -68,8 +68,11 @@ class StoreProfile:
         """The record field a path parameter names (`{petId}` -> `id`)."""
         if parameter in fields:
             return parameter
-        stripped = re.sub(r"(_id|Id|ID)$", "", parameter)
-        for candidate in ("id", f"{stripped}_id", "uuid", "name", "code"):
+        words = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", parameter).lower().split("_")
+        for start in range(1, len(words)):  # owner_code -> code, petId -> id
+            if "_".join(words[start:]) in fields:
+                return "_".join(words[start:])
+        for candidate in ("id", "uuid", "code", "name"):
             if candidate in fields:
                 return candidate
         return parameter
