@@ -8,7 +8,7 @@ import queue
 import threading
 from datetime import datetime, timezone
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -205,6 +205,14 @@ def test_references_and_lago_ids(spec_1_51):
                                                      "external_id": "sub-new"}})
         assert client.find_customer("new").customer.external_id == "new"
         assert [s.external_id for s in client.find_all_customer_subscriptions("new").subscriptions] == ["sub-new"]
+        with pytest.raises(lago_dyn.NotFoundError) as no_coupon:
+            client.apply_coupon({"applied_coupon": {"external_customer_id": "new", "coupon_code": "none"}})
+        assert no_coupon.value.code == "coupon_not_found"
+        client.create_coupon({"coupon": {"name": "Welcome", "code": "welcome", "coupon_type": "fixed_amount",
+                                         "amount_cents": 500, "amount_currency": "USD", "frequency": "once",
+                                         "expiration": "no_expiration", "reusable": True}})
+        applied = client.apply_coupon({"applied_coupon": {"external_customer_id": "new", "coupon_code": "welcome"}})
+        assert (applied.applied_coupon.coupon_name, applied.applied_coupon.amount_cents) == ("Welcome", 500)
         assert "find_all_customers" not in lago.stateless_operations()
         assert "find_all_mrrs" in lago.stateless_operations()
 
@@ -394,3 +402,53 @@ def test_serve_with_an_api_key_refuses_any_other(tmp_path):
             server.kill()
             server.wait()
     assert "Traceback" not in server.stderr.read()
+
+
+@pytest.mark.parametrize("version", ["1.6.4", "1.21.0", "1.51.0"])
+def test_the_readme_flow_on_every_release(version):
+    """The README's LocalLago example, as a user copies it, on each Lago release the project knows."""
+    from conftest import shared_spec
+
+    SPEC = shared_spec(version)
+    received = queue.Queue()
+
+    class Receiver(BaseHTTPRequestHandler):           # your webhook endpoint, on 127.0.0.1
+        def do_POST(self):
+            received.put((self.rfile.read(int(self.headers["Content-Length"])), dict(self.headers)))
+
+        def log_message(self, *args):
+            pass
+            self.send_response(200)
+            self.end_headers()
+
+    hooks = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=hooks.serve_forever, daemon=True).start()
+
+    with LocalLago(SPEC, api_key="test-key") as lago:
+        client = lago_dyn.Client(lago.spec, base_url=lago.base_url, api_key="test-key")
+        client.create_webhook_endpoint({"webhook_endpoint": {
+            "webhook_url": f"http://127.0.0.1:{hooks.server_port}/", "signature_algo": "hmac"}})
+        metric = client.create_billable_metric({"billable_metric": {
+            "name": "API calls", "code": "api_calls", "aggregation_type": "count_agg"}}).billable_metric
+        client.create_plan({"plan": {
+            "name": "Startup", "code": "startup", "interval": "monthly", "amount_cents": 0,
+            "amount_currency": "EUR", "pay_in_advance": False,
+            "charges": [{"billable_metric_id": metric.lago_id, "charge_model": "standard",
+                         "properties": {"amount": "0.01"}}]}})
+        client.create_customer({"customer": {"external_id": "acme", "currency": "EUR"}})
+        client.create_subscription({"subscription": {
+            "external_customer_id": "acme", "plan_code": "startup", "external_id": "sub-1"}})
+
+        client.send_events({"transaction_id": f"call-{i}", "external_subscription_id": "sub-1",
+                            "code": "api_calls"} for i in range(100))
+        usage = client.find_customer_current_usage("acme", "sub-1").customer_usage
+        assert (usage.charges_usage[0].units, usage.amount_cents) == ("100.0", 100)   # 100 x 0.01 EUR
+
+        client.destroy_subscription("sub-1")
+        while True:                                      # waits for the webhook, no sleep
+            body, headers = received.get(timeout=10)
+            if json.loads(body)["webhook_type"] == "invoice.created":
+                break
+        invoice = client.webhooks.verify(body, headers, hmac_key=lago.hmac_key).invoice
+        assert invoice.fees_amount_cents == 100 and invoice.currency == "EUR"
+    hooks.shutdown()

@@ -123,6 +123,9 @@ class LagoRules:
         self._event_answers: dict[str, dict[str, Any]] = {}
         self._invoice_number = 0
         self._null_fields: dict[str, frozenset[str]] = {}
+        #: Per subscription lago_id: (period start, period end, started_at); kept here because older specs
+        #: (1.6.4) answer no current_billing_period_* fields, so the record cannot hold them.
+        self._periods: dict[str, tuple[datetime, datetime, datetime]] = {}
         self.handlers: dict[str, Callable[[Any, dict[str, Any]], Any]] = {}
         # Each rule, and what the spec must have for it (a spec of the Customers API alone keeps the
         # examples for current usage: it cannot make the subscription usage is about).
@@ -131,7 +134,8 @@ class LagoRules:
                  "find_subscription": ("subscription",), "destroy_subscription": ("subscription",),
                  "create_event": ("subscription",), "create_batch_events": ("subscription",),
                  "find_event": ("subscription",), "find_all_events": ("subscription",),
-                 "find_customer_current_usage": ("subscription", "plan", "customer")}
+                 "find_customer_current_usage": ("subscription", "plan", "customer"),
+                 "apply_coupon": ("applied_coupon", "coupon", "customer")}
         for name, resources in needs.items():
             if name in store.spec.operations and all(r in store.resources for r in resources):
                 self.handlers[name] = getattr(self, name)
@@ -177,6 +181,26 @@ class LagoRules:
         record = self.store.insert(self._resource("customer"), {"external_id": external_id})
         self.notify("customer.created", "customer", record)
         return record
+
+    # -- coupons: an applied coupon names an existing customer and coupon ---------------------------------
+
+    def apply_coupon(self, operation: Any, arguments: dict[str, Any]) -> Any:
+        given = self._body(arguments, "applied_coupon")
+        # applied_coupons/create_service.rb: not_found_failure!(resource: "customer") / ("coupon").
+        customer = self._find("customer", "external_id", given.get("external_customer_id"))
+        if customer is None:
+            return not_found("customer")
+        coupon = self._find("coupon", "code", given.get("coupon_code"))
+        if coupon is None:
+            return not_found("coupon")
+        copied = {k: coupon.record.get(k) for k in ("amount_cents", "amount_currency", "percentage_rate", "frequency",
+                                                     "frequency_duration", "coupon_type") if k in coupon.record}
+        record = {**copied, **given, "lago_coupon_id": coupon.record.get("lago_id"),
+                  "coupon_code": coupon.record.get("code"), "coupon_name": coupon.record.get("name"),
+                  "lago_customer_id": customer.record.get("lago_id"), "status": "active"}
+        applied = self.store.insert(self._resource("applied_coupon"), record,
+                                    {"external_customer_id": customer.record.get("external_id")})
+        return 200, {"applied_coupon": dict(applied)}
 
     # -- plans: charges name existing billable metrics ------------------------------------------------------
 
@@ -240,6 +264,7 @@ class LagoRules:
             "name": given.get("name") or "",
         }
         subscription = self.store.insert(self._resource("subscription"), record)
+        self._periods[str(subscription.get("lago_id"))] = (start, end, starts)
         if status == "active":
             self.notify("subscription.started", "subscription", subscription)
         return 200, {"subscription": dict(subscription)}
@@ -264,10 +289,21 @@ class LagoRules:
         on_invoice = arguments.get("on_termination_invoice") or subscription.get("on_termination_invoice")
         self.notify("subscription.terminated", "subscription", subscription)
         if wanted == "active" and on_invoice != "skip":
-            start = billing.parse_time(subscription.get("current_billing_period_started_at"), now)
-            end = billing.parse_time(subscription.get("current_billing_period_ending_at"), now)
+            start, end = self.period_of(subscription)
             self.issue_invoice(subscription, start, end, until=now)
         return 200, {"subscription": dict(subscription)}
+
+    def period_of(self, subscription: dict[str, Any]) -> tuple[datetime, datetime]:
+        kept = self._periods.get(str(subscription.get("lago_id")))
+        if kept is not None:
+            return kept[0], kept[1]
+        now = self.now()
+        return (billing.parse_time(subscription.get("current_billing_period_started_at"), now),
+                billing.parse_time(subscription.get("current_billing_period_ending_at"), now))
+
+    def _started(self, subscription: dict[str, Any]) -> datetime:
+        kept = self._periods.get(str(subscription.get("lago_id")))
+        return kept[2] if kept is not None else billing.parse_time(subscription.get("started_at"), self.now())
 
     def tick(self) -> None:
         """After the clock moved: pending subscriptions start, ended periods are invoiced (in arrears)."""
@@ -278,8 +314,7 @@ class LagoRules:
                 subscription.update(status="active", started_at=subscription.get("subscription_at"))
                 self.notify("subscription.started", "subscription", subscription)
             while subscription.get("status") == "active":
-                start = billing.parse_time(subscription.get("current_billing_period_started_at"), now)
-                end = billing.parse_time(subscription.get("current_billing_period_ending_at"), now)
+                start, end = self.period_of(subscription)
                 if end > now:
                     break
                 self.issue_invoice(subscription, start, end, until=end - timedelta(seconds=1))
@@ -288,8 +323,11 @@ class LagoRules:
                 calendar = subscription.get("billing_time") != "anniversary"
                 anchor = billing.parse_time(subscription.get("subscription_at"), end)
                 next_start, next_end = billing.period(interval or "monthly", anchor, end, calendar)
-                subscription.update(current_billing_period_started_at=_iso(next_start),
-                                    current_billing_period_ending_at=_iso(next_end))
+                self._periods[str(subscription.get("lago_id"))] = (next_start, next_end, self._started(subscription))
+                for name, moment in (("current_billing_period_started_at", next_start),
+                                     ("current_billing_period_ending_at", next_end)):
+                    if name in subscription:
+                        subscription[name] = _iso(moment)
 
     # -- events ----------------------------------------------------------------------------------------
 
@@ -422,8 +460,7 @@ class LagoRules:
         if subscription is None:
             return not_found("subscription")
         now = self.now()
-        start = billing.parse_time(subscription.record.get("current_billing_period_started_at"), now)
-        end = billing.parse_time(subscription.record.get("current_billing_period_ending_at"), now)
+        start, end = self.period_of(subscription.record)
         usage, currency = self.charges_usage(subscription.record, start, end)
         total = sum(u["amount_cents"] for u in usage)
         body = {
@@ -455,7 +492,7 @@ class LagoRules:
         usage, currency = self.charges_usage(subscription, start, min(end, until + timedelta(seconds=1)))
         currency = plan.get("amount_currency") or currency
         now = self.now()
-        started = billing.parse_time(subscription.get("started_at") or subscription.get("subscription_at"), start)
+        started = self._started(subscription)
         fee_cents = billing.prorated(int(plan.get("amount_cents") or 0), start, end, started, until)
         fees = [_fee("subscription", plan.get("code"), plan.get("name"), subscription.get("lago_id"), fee_cents,
                      currency, units="1.0", events_count=None, start=start, end=end)]

@@ -222,8 +222,9 @@ class LocalLago:
             answer = self.store.handle(operation, arguments)
         if answer is not None:
             status, data = answer
-            if data is None:
-                return status, {}, b""
+            declared = operation.responses.get(str(status))
+            if data is None or (declared is not None and not declared.content):
+                return status, {}, b""  # the spec answers this status without a body
             return status, {"Content-Type": "application/json"}, json.dumps(data).encode()
         return self._example_response(operation)
 
