@@ -452,3 +452,36 @@ def test_the_readme_flow_on_every_release(version):
         invoice = client.webhooks.verify(body, headers, hmac_key=lago.hmac_key).invoice
         assert invoice.fees_amount_cents == 100 and invoice.currency == "EUR"
     hooks.shutdown()
+
+
+def test_taxes_set_up_are_applied(spec_1_51):
+    """guide/taxes: the organization's default taxes, unless the customer (or the plan) names its own."""
+    with LocalLago(spec_1_51) as lago:
+        lago.now = JAN_10
+        client = lago_dyn.Client(spec_1_51, base_url=lago.base_url, api_key=KEY)
+        client.create_tax({"tax": {"name": "VAT", "code": "vat", "rate": "20", "applied_to_organization": True}})
+        client.create_tax({"tax": {"name": "Reduced", "code": "reduced", "rate": "10"}})
+        metric = client.create_billable_metric({"billable_metric": {
+            "name": "Calls", "code": "calls", "aggregation_type": "count_agg"}}).billable_metric
+        client.create_plan({"plan": {"name": "P", "code": "p", "interval": "monthly", "amount_cents": 3100,
+                                     "amount_currency": "EUR", "pay_in_advance": False, "charges": [
+                                         {"billable_metric_id": metric.lago_id, "charge_model": "standard",
+                                          "properties": {"amount": "1"}}]}})
+        with pytest.raises(lago_dyn.NotFoundError) as no_tax:
+            client.create_customer({"customer": {"external_id": "x", "tax_codes": ["nope"]}})
+        assert no_tax.value.code == "tax_not_found"
+        assert client.create_customer({"customer": {"external_id": "reduced", "tax_codes": ["reduced"]}}
+                                      ).customer.taxes[0].code == "reduced"
+        for customer in ("default", "reduced"):
+            client.create_subscription({"subscription": {"external_customer_id": customer, "plan_code": "p",
+                                                         "external_id": f"s-{customer}"}})
+            client.create_event({"event": {"transaction_id": f"e-{customer}", "external_subscription_id": f"s-{customer}",
+                                           "code": "calls"}})
+        usage = client.find_customer_current_usage("default", "s-default").customer_usage
+        assert (usage.amount_cents, usage.taxes_amount_cents, usage.total_amount_cents) == (100, 20, 120)
+        for customer, taxes in (("default", 20 + 20), ("reduced", 10 + 10)):
+            client.destroy_subscription(f"s-{customer}")
+            invoice_id = client.find_all_customer_invoices(customer).invoices[0].lago_id
+            invoice = client.find_invoice(invoice_id).invoice
+            assert invoice.fees_amount_cents == 100 + 100  # a day of 31 EUR over 31 days, and 1 EUR of usage
+            assert (invoice.taxes_amount_cents, invoice.total_amount_cents) == (taxes, 200 + taxes)

@@ -86,6 +86,8 @@ class LagoStoreProfile:
                 return self._sequential
         if name == "slug":  # models/customer.rb: the organization's document prefix and the sequential id
             return f"LAG-{self._sequential:03d}"
+        if name == "applied_to_organization":
+            return False  # a tax is not one of the organization's defaults unless asked (models/tax.rb default)
         if name == "applicable_timezone":
             return "UTC"  # the organization's timezone, UTC unless set (models/customer.rb)
         return MISSING
@@ -123,6 +125,7 @@ class LagoRules:
         self._event_answers: dict[str, dict[str, Any]] = {}
         self._invoice_number = 0
         self._null_fields: dict[str, frozenset[str]] = {}
+        self._tax_codes: dict[tuple[str, str], list[str]] = {}
         #: Per subscription lago_id: (period start, period end, started_at); kept here because older specs
         #: (1.6.4) answer no current_billing_period_* fields, so the record cannot hold them.
         self._periods: dict[str, tuple[datetime, datetime, datetime]] = {}
@@ -166,14 +169,40 @@ class LagoRules:
         given = self._body(arguments, "customer")
         external_id = given.get("external_id")
         existed = self._find("customer", "external_id", external_id) is not None
+        made: dict[str, Any] = {}
         if given.get("timezone"):
-            given["applicable_timezone"] = given["timezone"]
-            arguments = {**arguments, "body": {**arguments["body"], "customer": given}}
-        answer = self.store.handle(operation, arguments)
+            made["applicable_timezone"] = given["timezone"]
+        if "tax_codes" in given:
+            taxes = self._taxes(given.get("tax_codes"))
+            if taxes is None:
+                return not_found("tax")
+            made["taxes"] = taxes
+            self._tax_codes[("customer", str(external_id))] = [t["code"] for t in taxes]
+        answer = self.store.handle(operation, arguments, made)
         if answer is not None and answer[0] == 200:
             customer = answer[1]["customer"]
             self.notify("customer.updated" if existed else "customer.created", "customer", customer)
         return answer
+
+    # -- taxes (guide/taxes: a plan's taxes, else the customer's, else the organization's defaults) -------
+
+    def _taxes(self, codes: Any) -> list[dict[str, Any]] | None:
+        """The taxes named by `tax_codes`; None if one does not exist (taxes/*: tax_not_found)."""
+        found = []
+        for code in codes or ():
+            entry = self._find("tax", "code", code)
+            if entry is None:
+                return None
+            found.append(dict(entry.record))
+        return found
+
+    def applicable_taxes(self, subscription: dict[str, Any]) -> list[dict[str, Any]]:
+        """The taxes on a subscription's fees: its plan's, else its customer's, else those applied to the
+        organization (simplified from Lago's charge > plan > customer > billing entity precedence)."""
+        for key in (("plan", str(subscription.get("plan_code"))), ("customer", str(subscription.get("external_customer_id")))):
+            if key in self._tax_codes:
+                return [e.record for code in self._tax_codes[key] if (e := self._find("tax", "code", code))]
+        return [e.record for e in getattr(self._resource("tax"), "entries", ()) if e.record.get("applied_to_organization")]
 
     def _new_customer(self, external_id: str) -> dict[str, Any]:
         """Lago creates the customer a subscription names if it does not exist (api/v1/subscriptions_
@@ -219,9 +248,16 @@ class LagoRules:
                     "billable_metric_code": metric.record["code"], "invoiceable": True, "pay_in_advance": False,
                     "prorated": False, "min_amount_cents": 0, "properties": {}, "filters": [], "taxes": []}
             charges.append({**made, **{k: v for k, v in charge.items() if k not in ("id", "billable_metric_id")}})
+        made: dict[str, Any] = {}
         if "charges" in plan:
-            arguments = {**arguments, "body": {**arguments["body"], "plan": {**plan, "charges": charges}}}
-        answer = self.store.handle(operation, arguments)
+            made["charges"] = charges
+        if "tax_codes" in plan:
+            taxes = self._taxes(plan.get("tax_codes"))
+            if taxes is None:
+                return not_found("tax")
+            made["taxes"] = taxes
+            self._tax_codes[("plan", str(plan.get("code") or arguments.get("code")))] = [t["code"] for t in taxes]
+        answer = self.store.handle(operation, arguments, made)
         if answer is not None and answer[0] == 200:
             self.notify("plan.created" if operation.name == "create_plan" else "plan.updated", "plan", answer[1]["plan"])
         return answer
@@ -463,9 +499,12 @@ class LagoRules:
         start, end = self.period_of(subscription.record)
         usage, currency = self.charges_usage(subscription.record, start, end)
         total = sum(u["amount_cents"] for u in usage)
+        rate = sum((Decimal(str(t.get("rate") or 0)) for t in self.applicable_taxes(subscription.record)), Decimal(0))
+        taxes_cents = sum(billing.to_cents(Decimal(u["amount_cents"]) * rate / 10000, currency) for u in usage)
         body = {
             "from_datetime": _iso(start), "to_datetime": _iso(end), "issuing_date": end.date().isoformat(),
-            "currency": currency, "amount_cents": total, "taxes_amount_cents": 0, "total_amount_cents": total,
+            "currency": currency, "amount_cents": total, "taxes_amount_cents": taxes_cents,
+            "total_amount_cents": total + taxes_cents,
             "lago_invoice_id": None,
             "charges_usage": [{
                 "units": billing.units_text(u["units"]), "total_aggregated_units": billing.units_text(u["units"]),
@@ -483,7 +522,8 @@ class LagoRules:
 
     def issue_invoice(self, subscription: dict[str, Any], start: datetime, end: datetime, until: datetime) -> dict[str, Any] | None:
         """An invoice for the subscription's period so far: the subscription fee (prorated by the day,
-        guide/plans/prorata) and one fee per charge (`item.type: charge`); no taxes, coupons or credits."""
+        guide/plans/prorata) and one fee per charge (`item.type: charge`), taxed by `applicable_taxes`; no
+        coupons, credits or wallets."""
         resource = self._resource("invoice")
         if resource is None:
             return None
@@ -500,18 +540,28 @@ class LagoRules:
             fees.append(_fee("charge", u["metric"]["code"], u["metric"].get("name"), u["charge"].get("lago_id"),
                              u["amount_cents"], currency, units=billing.units_text(u["units"]),
                              events_count=u["events_count"], start=start, end=end))
+        taxes = self.applicable_taxes(subscription)
+        for fee in fees:
+            _tax(fee, taxes, currency)
         total = sum(f["amount_cents"] for f in fees)
+        taxes_cents = sum(f["taxes_amount_cents"] for f in fees)
         customer_entry = self._find("customer", "external_id", subscription.get("external_customer_id"))
         self._invoice_number += 1
         invoice = {
             "number": f"LAG-{self._invoice_number:04d}", "issuing_date": now.date().isoformat(),
             "invoice_type": "subscription", "status": "finalized", "payment_status": "pending", "currency": currency,
-            "fees_amount_cents": total, "taxes_amount_cents": 0, "coupons_amount_cents": 0,
+            "fees_amount_cents": total, "taxes_amount_cents": taxes_cents, "coupons_amount_cents": 0,
             "credit_notes_amount_cents": 0, "prepaid_credit_amount_cents": 0,
             "progressive_billing_credit_amount_cents": 0, "sub_total_excluding_taxes_amount_cents": total,
-            "sub_total_including_taxes_amount_cents": total, "total_amount_cents": total, "version_number": 4,
+            "sub_total_including_taxes_amount_cents": total + taxes_cents, "total_amount_cents": total + taxes_cents,
+            "version_number": 4,
             "customer": dict(customer_entry.record) if customer_entry is not None else None,
-            "subscriptions": [dict(subscription)], "fees": fees, "applied_taxes": [], "credits": [], "metadata": [],
+            "subscriptions": [dict(subscription)], "fees": fees, "credits": [], "metadata": [],
+            "applied_taxes": [{"lago_id": str(uuid.uuid4()), "lago_tax_id": t.get("lago_id"), "tax_name": t.get("name"),
+                               "tax_code": t.get("code"), "tax_rate": t.get("rate"), "amount_currency": currency,
+                               "amount_cents": sum(f["taxes_amount_cents"] for f in fees) if len(taxes) == 1 else
+                               sum(billing.to_cents(Decimal(f["amount_cents"]) / 100 * Decimal(str(t.get("rate") or 0)) / 100,
+                                                    currency) for f in fees)} for t in taxes],
         }
         record = self.store.insert(resource, invoice, {"external_customer_id": subscription.get("external_customer_id")})
         self.notify("invoice.created", "invoice", record)
@@ -533,6 +583,16 @@ def _fee(kind: str, code: Any, name: Any, item_id: Any, cents: int, currency: st
         "precise_amount": format(Decimal(cents) / 100, "f"), "precise_total_amount": format(Decimal(cents) / 100, "f"),
         "applied_taxes": [],
     }
+
+
+def _tax(fee: dict[str, Any], taxes: list[dict[str, Any]], currency: str) -> None:
+    """A fee's taxes: the sum of the rates on its amount, rounded half up (fees/apply_taxes_service.rb)."""
+    rate = sum((Decimal(str(t.get("rate") or 0)) for t in taxes), Decimal(0))
+    cents = billing.to_cents(Decimal(fee["amount_cents"]) * rate / 100 / (100 if currency.upper() not in billing.ZERO_DECIMAL else 1), currency)
+    fee.update(taxes_rate=float(rate), taxes_amount_cents=cents, total_amount_cents=fee["amount_cents"] + cents,
+               taxes_precise_amount=format(Decimal(cents) / 100, "f"),
+               applied_taxes=[{"lago_tax_id": t.get("lago_id"), "tax_name": t.get("name"), "tax_code": t.get("code"),
+                               "tax_rate": t.get("rate"), "amount_currency": currency} for t in taxes])
 
 
 def _item_type(kind: str) -> str:

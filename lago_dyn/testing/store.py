@@ -463,7 +463,10 @@ class Store:
 
     # -- answering ---------------------------------------------------------------------------------------
 
-    def handle(self, operation: Operation, arguments: dict[str, Any]) -> tuple[int, Any] | None:
+    def handle(self, operation: Operation, arguments: dict[str, Any],
+               made: dict[str, Any] | None = None) -> tuple[int, Any] | None:
+        """The answer to `operation` from the stored state, or None if it maps to no resource. `made`: fields
+        an API's rules set on a create or update beside what the client may send (Lago's `taxes`)."""
         route = self.routes.get(operation.name)
         if route is None:
             return None
@@ -471,6 +474,8 @@ class Store:
             missing_parent = self._missing_parent(route, arguments)
             if missing_parent is not None:
                 return self.profile.not_found(missing_parent)
+            if route.action in ("create", "update"):
+                return getattr(self, "_" + route.action)(route, arguments, made or {})
             return getattr(self, "_" + route.action)(route, arguments)
 
     def _missing_parent(self, route: Route, arguments: dict[str, Any]) -> Resource | None:
@@ -514,9 +519,9 @@ class Store:
         resource.entries.append(Entry(record, dict(parents or {})))
         return record
 
-    def _create(self, route: Route, arguments: dict[str, Any]) -> tuple[int, Any]:
+    def _create(self, route: Route, arguments: dict[str, Any], made: dict[str, Any]) -> tuple[int, Any]:
         resource = route.resource
-        given = self.sent(route, arguments)
+        given = {**self.sent(route, arguments), **made}
         parents = self._parents_of(route, arguments)
         key = self._natural_key(resource)
         existing = self.find_entry(resource, None, given.get(key), parents) if key and key in given else None
@@ -583,12 +588,12 @@ class Store:
             return self.profile.not_found(route.resource)
         return route.status, self.wrap(route, dict(entry.record))
 
-    def _update(self, route: Route, arguments: dict[str, Any]) -> tuple[int, Any]:
+    def _update(self, route: Route, arguments: dict[str, Any], made: dict[str, Any]) -> tuple[int, Any]:
         entry = self._entry_for(route, arguments)
         if entry is None:
             return self.profile.not_found(route.resource)
-        return route.status, self.wrap(route, dict(self.update_entry(route.resource, entry,
-                                                                                self.sent(route, arguments))))
+        given = {**self.sent(route, arguments), **made}
+        return route.status, self.wrap(route, dict(self.update_entry(route.resource, entry, given)))
 
     def _delete(self, route: Route, arguments: dict[str, Any]) -> tuple[int, Any]:
         entry = self._entry_for(route, arguments)
