@@ -485,3 +485,38 @@ def test_taxes_set_up_are_applied(spec_1_51):
             invoice = client.find_invoice(invoice_id).invoice
             assert invoice.fees_amount_cents == 100 + 100  # a day of 31 EUR over 31 days, and 1 EUR of usage
             assert (invoice.taxes_amount_cents, invoice.total_amount_cents) == (taxes, 200 + taxes)
+
+
+def test_a_stuck_receiver_never_blocks_the_api(spec_1_51):
+    gate, arrived = threading.Event(), threading.Event()
+
+    class Stuck(BaseHTTPRequestHandler):
+        def do_POST(self):
+            arrived.set()
+            gate.wait(10)  # holds the delivery until the test has used the API
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    hooks = ThreadingHTTPServer(("127.0.0.1", 0), Stuck)
+    threading.Thread(target=hooks.serve_forever, daemon=True).start()
+    try:
+        with LocalLago(spec_1_51) as lago:
+            client = lago_dyn.Client(spec_1_51, base_url=lago.base_url, api_key=KEY)
+            client.create_webhook_endpoint({"webhook_endpoint": {
+                "webhook_url": f"http://127.0.0.1:{hooks.server_address[1]}/", "signature_algo": "hmac"}})
+            client.create_customer({"customer": {"external_id": "first"}})
+            assert arrived.wait(10)  # its webhook is being delivered, and held
+            for index in range(5):  # the API answers all the same
+                client.create_customer({"customer": {"external_id": f"c-{index}"}})
+            assert client.find_all_customers().meta.total_count == 6
+            gate.set()
+            assert lago.wait_for_webhooks(10)
+            assert all(d.delivered for d in lago.webhooks) and len(lago.webhooks) == 6
+    finally:
+        gate.set()
+        hooks.shutdown()
+        hooks.server_close()

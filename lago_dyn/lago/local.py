@@ -495,7 +495,6 @@ class LagoRules:
                                   and s.get("external_customer_id") == customer.record["external_id"])
         if subscription is None:
             return not_found("subscription")
-        now = self.now()
         start, end = self.period_of(subscription.record)
         usage, currency = self.charges_usage(subscription.record, start, end)
         total = sum(u["amount_cents"] for u in usage)

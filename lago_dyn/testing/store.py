@@ -24,7 +24,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ..binding.examples import valid_example
 from ..errors import SpecError
@@ -33,8 +33,6 @@ from ..validation import READ
 
 #: "The server makes nothing for this field" (Ellipsis, so that a profile needs no import to say it).
 MISSING: Any = ...
-#: A violation's top-level field: `taxes[0].code` -> taxes, `.name` -> name.
-_TOP_FIELD = re.compile(r"^\.?([^.\[]+)")
 _ACTIONS = {("POST", False): "create", ("GET", False): "list", ("GET", True): "find",
             ("PUT", True): "update", ("PATCH", True): "update", ("DELETE", True): "delete"}
 
@@ -636,9 +634,6 @@ class Store:
             for resource in self.resources.values():
                 resource.entries.clear()
 
-    def operations(self) -> Iterator[str]:
-        return iter(self.routes)
-
 
 def _as_kind(value: Any, kind: str) -> Any:
     """A scalar sent as one JSON type where the answer has another (`"rate": "20"` answered as 20)."""
@@ -674,5 +669,3 @@ def _same(stored: Any, wanted: Any) -> bool:
 def _positive(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
 
-
-Handler = Callable[[Operation, dict[str, Any]], "tuple[int, Any] | None"]
