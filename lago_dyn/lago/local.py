@@ -187,7 +187,10 @@ class LagoRules:
     # -- taxes (guide/taxes: a plan's taxes, else the customer's, else the organization's defaults) -------
 
     def _taxes(self, codes: Any) -> list[dict[str, Any]] | None:
-        """The taxes named by `tax_codes`; None if one does not exist (taxes/*: tax_not_found)."""
+        """The taxes named by `tax_codes`; None if one does not exist (taxes/*: tax_not_found). A spec
+        without taxes (the Customers spec) cannot make one, so there its codes are taken as they come."""
+        if self._resource("tax") is None:
+            return []
         found = []
         for code in codes or ():
             entry = self._find("tax", "code", code)
