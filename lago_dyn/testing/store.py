@@ -31,6 +31,11 @@ from ..errors import SpecError
 from ..spec.model import Operation, Spec
 from ..validation import READ
 
+try:  # the schema view (spec/schema.py), where the tree has it; else the Spec's own readers
+    from ..spec.schema import view as _schema_view
+except ImportError:  # pragma: no cover - trees from before the schema view
+    _schema_view = None  # type: ignore[assignment]
+
 #: "The server makes nothing for this field" (Ellipsis, so that a profile needs no import to say it).
 MISSING: Any = ...
 _ACTIONS = {("POST", False): "create", ("GET", False): "list", ("GET", True): "find",
@@ -326,9 +331,9 @@ class Store:
         node, node_uri = self.spec.resolve(self.spec.node_at(uri), uri)
         shape: tuple[str, dict[str, str], set[str], dict[str, Any]] = ("any", {}, set(), {})
         if isinstance(node, dict):
-            types = [t for t in self.spec.schema_types(node, node_uri) if t != "null"]
+            types = self._types(node_uri)
             if "object" in types or "properties" in node:
-                fields, required = self.spec.object_fields(node, node_uri)
+                fields, required = self._fields(node, node_uri)
                 branch = self._branch(node, node_uri)
                 if not fields and branch is not None:
                     shape = self.shape(branch)
@@ -350,9 +355,23 @@ class Store:
         for combinator in ("anyOf", "oneOf"):
             for index, branch in enumerate(node.get(combinator) or ()):
                 branch_uri = f"{uri}/{combinator}/{index}" if "#" in uri else f"{uri}#/{combinator}/{index}"
-                if [t for t in self.spec.schema_types(branch, uri) if t != "null"]:
+                if self._types(branch_uri):
                     return branch_uri
         return None
+
+    def _types(self, uri: str) -> list[str]:
+        """The JSON types (but null) the schema at `uri` admits."""
+        if _schema_view is not None:
+            return list(_schema_view(self.spec, uri).concrete_types)
+        node, node_uri = self.spec.resolve(self.spec.node_at(uri), uri)
+        return [t for t in self.spec.schema_types(node, node_uri) if t != "null"]
+
+    def _fields(self, node: dict[str, Any], uri: str) -> tuple[dict[str, str], set[str]]:
+        """An object schema's fields (name -> URI, `allOf` merged) and required names."""
+        if _schema_view is not None:
+            found = _schema_view(self.spec, uri)
+            return dict(found.properties), set(found.required)
+        return self.spec.object_fields(node, uri)
 
     def _items_uri(self, uri: str) -> str | None:
         node, node_uri = self.spec.resolve(self.spec.node_at(uri), uri)
