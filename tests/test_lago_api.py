@@ -97,8 +97,7 @@ def test_calls_return_models_with_datetimes_and_none_for_absent_fields(api_clien
     assert isinstance(created, Customer) and type(created.customer).__name__ == "CustomerObject"
     assert isinstance(created.customer.created_at, dt.datetime)
     assert created.customer.legal_name is None  # declared, optional, not sent
-    assert created.to_dict()["customer"]["created_at"] == api_client.lago.customers.handlers["find_customer"](
-        {"external_id": "c-1"})[1]["customer"]["created_at"]
+    assert created.to_dict()["customer"]["created_at"] == api_client.lago.store.records("customer")[0]["created_at"]
     assert isinstance(created.customer.lago_id, str)  # uuid stays a string, as generated
     info = api.find_customer_with_http_info("c-1")
     assert info.status_code == 200 and isinstance(info.data, Customer) and info.raw_data.startswith(b"{")

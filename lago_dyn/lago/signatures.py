@@ -129,3 +129,28 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
         if str(key).lower() == wanted:
             return str(value)
     return None
+
+
+# -- signing, as Lago signs (for LocalLago and tests; app/models/webhook.rb in getlago/lago-api) --------
+
+def sign_hmac(payload: bytes, hmac_key: str | bytes) -> str:
+    """`X-Lago-Signature` for `hmac`: base64 of HMAC-SHA256(the organization's HMAC key, the payload)."""
+    secret = hmac_key.encode() if isinstance(hmac_key, str) else hmac_key
+    return base64.b64encode(hmac.new(secret, payload, hashlib.sha256).digest()).decode()
+
+
+def sign_jwt(payload: bytes, private_key: Any, issuer: str | None = None) -> str:
+    """`X-Lago-Signature` for `jwt`: an RS256 JWT whose `data` claim is the payload's text and whose
+    `iss` is the Lago API URL."""
+    try:
+        import jwt
+    except ImportError:
+        raise ConfigurationError("signing JWT webhooks needs PyJWT: pip install 'lago-dyn[webhooks]'") from None
+    return jwt.encode({"data": payload.decode("utf-8"), "iss": issuer}, private_key, algorithm="RS256")
+
+
+def signed_headers(payload: bytes, algorithm: str, *, hmac_key: str | bytes | None = None,
+                   private_key: Any = None, issuer: str | None = None, unique_key: str = "") -> dict[str, str]:
+    """The headers Lago sends with a webhook: the signature, its algorithm and the delivery's unique key."""
+    signature = sign_hmac(payload, hmac_key or b"") if algorithm == HMAC else sign_jwt(payload, private_key, issuer)
+    return {SIGNATURE_HEADER: signature, ALGORITHM_HEADER: algorithm, "X-Lago-Unique-Key": unique_key}

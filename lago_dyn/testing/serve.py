@@ -97,7 +97,7 @@ def seed(lago: LocalLago, customers: list[dict[str, Any]]) -> None:
 
     if customers and "create_customer" not in lago.spec.operations:
         raise ValueError("--seed: this spec has no create_customer operation to preload customers with")
-    with Client(lago.spec, base_url=lago.base_url, api_key="seed") as client:
+    with Client(lago.spec, base_url=lago.base_url, api_key=lago.api_key or "seed") as client:
         for index, customer in enumerate(customers):
             try:
                 client.create_customer({"customer": customer})
@@ -107,20 +107,23 @@ def seed(lago: LocalLago, customers: list[dict[str, Any]]) -> None:
 
 
 def serve(spec: Spec, *, host: str = "127.0.0.1", port: int = 0, seed_file: str | None = None,
-          record_file: str | None = None, out: IO[str] = sys.stdout) -> int:
-    """Run a LocalLago until SIGINT or SIGTERM; print its base URL (alone on a line) once it listens."""
+          record_file: str | None = None, out: IO[str] = sys.stdout, api_key: str | None = None) -> int:
+    """Run a LocalLago until SIGINT or SIGTERM; print its base URL (alone on a line) once it listens.
+    With `api_key`, any other key is answered 401 as Lago answers it."""
     stop = threading.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: stop.set())
     customers = read_seed(seed_file) if seed_file else []
     record = open(record_file, "a", encoding="utf-8") if record_file else None
     try:
-        with RecordingLago(spec, host=host, port=port) as lago:
+        with RecordingLago(spec, host=host, port=port, api_key=api_key) as lago:
             seed(lago, customers)
             lago.record = record
             print(lago.base_url, file=out, flush=True)
-            print(f"LocalLago: {spec.title}, {len(spec.operations)} operations, {len(customers)} customers "
-                  f"preloaded; Ctrl-C or SIGTERM stops it", file=sys.stderr, flush=True)
+            stateless = len(lago.stateless_operations())
+            print(f"LocalLago: {spec.title}, {len(spec.operations)} operations ({len(spec.operations) - stateless} "
+                  f"stateful), {len(customers)} customers preloaded; Ctrl-C or SIGTERM stops it",
+                  file=sys.stderr, flush=True)
             stop.wait()
     finally:
         if record is not None:

@@ -13,11 +13,13 @@ invalid body served as if it were fine), malformed framing is a 400, a body that
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import re
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -30,8 +32,10 @@ from ..codecs.media import is_json
 from ..spec.model import Operation, Parameter, Spec
 from ..spec.schema import view
 from ..validation import READ, WRITE
-from .customers import CustomerStore
 from ..binding.examples import valid_example
+from ..lago.local import UNAUTHORIZED, LagoRules, LagoStoreProfile
+from .store import Clock, Store, StoreProfile
+from .webhooks import WebhookSender
 
 #: The operations that answer the organization's webhook public key.
 _PUBLIC_KEY_ANSWERS = ("fetch_public_key", "fetch_json_public_key")
@@ -88,8 +92,22 @@ class LocalLago:
 
     def __init__(self, spec: SpecSource | Spec | None = None, *, require_auth: bool = True, stateful: bool = True,
                  read_timeout: float = DEFAULT_READ_TIMEOUT, host: str = "127.0.0.1", port: int = 0,
-                 webhook_public_key: bytes | None = None):
+                 webhook_public_key: bytes | None = None, api_key: str | None = None, profile: str = "auto",
+                 hmac_key: str = "local-lago-hmac-key", webhook_private_key: Any = None,
+                 webhook_attempts: int = 3, webhook_retry_wait: float = 0.05):
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
+        #: The one API key accepted (401 with Lago's body for any other); None: any bearer key.
+        self.api_key = api_key
+        #: The organization's HMAC key, which signs webhooks of endpoints with `signature_algo: hmac`.
+        self.hmac_key = hmac_key
+        self._webhook_private_key = webhook_private_key
+        self.clock = Clock()
+        is_lago = profile == "lago" or (profile == "auto" and "lago" in self.spec.title.lower())
+        store_profile = LagoStoreProfile() if is_lago else StoreProfile()
+        #: Every stateful resource of the spec (None with stateful=False).
+        self.store = Store(self.spec, store_profile, self.clock) if stateful else None
+        self.webhook_sender = WebhookSender(attempts=webhook_attempts, retry_wait=webhook_retry_wait)
+        self.rules = LagoRules(self.store, self._notify) if stateful and is_lago else None
         self.host, self._requested_port = host, port  # port 0: any free port
         self.require_auth = require_auth
         #: A PEM public key (the test's own key pair) served by `fetch_public_key` and
@@ -101,7 +119,6 @@ class LocalLago:
         self._replies: dict[str, list[Reply]] = {}
         self._lock = threading.Lock()
         self._routes = _routes(self.spec)
-        self.customers = CustomerStore(self.spec, self._validators) if stateful else None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         servers = self.spec.root.get("servers") or [{"url": "/"}]
@@ -118,6 +135,7 @@ class LocalLago:
         return self
 
     def stop(self) -> None:
+        self.webhook_sender.close()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -152,8 +170,10 @@ class LocalLago:
         with self._lock:
             self.requests.clear()
             self._replies.clear()
-        if self.customers is not None:
-            self.customers.clear()
+        if self.store is not None:
+            self.store.clear()
+        if self.rules is not None:
+            self.rules = LagoRules(self.store, self._notify)
 
     def _operation_name(self, name: str) -> str:
         for operation in self.spec.operations.values():
@@ -174,8 +194,8 @@ class LocalLago:
             return _error(404, "Not Found", "route_not_found")
         route, path_values = match
         operation = route.operation
-        if self.require_auth and operation.security and not headers.get("Authorization", "").startswith("Bearer "):
-            return _error(401, "Unauthorized")
+        if self.require_auth and operation.security and not self._authorized(headers.get("Authorization", "")):
+            return 401, {"Content-Type": "application/json"}, json.dumps(UNAUTHORIZED).encode()
         arguments, problems = self._arguments(operation, path_values, parts.query, headers, body)
         if problems:
             if any(p.rule == "json" for p in problems):
@@ -190,15 +210,121 @@ class LocalLago:
         if reply is not None:
             content = reply.content if reply.content is not None else json.dumps(reply.body).encode()
             return reply.status, {"Content-Type": "application/json", **reply.headers}, content
-        if self.webhook_public_key is not None and operation.name in _PUBLIC_KEY_ANSWERS:
-            encoded = base64.b64encode(self.webhook_public_key).decode()
+        if self._webhook_key_pem() is not None and operation.name in _PUBLIC_KEY_ANSWERS:
+            encoded = base64.b64encode(self._webhook_key_pem()).decode()  # type: ignore[arg-type]
             if operation.name == "fetch_public_key":
                 return 200, {"Content-Type": "text/plain"}, encoded.encode()
             return 200, {"Content-Type": "application/json"}, json.dumps({"webhook": {"public_key": encoded}}).encode()
-        if self.customers is not None and operation.name in self.customers.handlers:
-            status, data = self.customers.handlers[operation.name](arguments)
+        answer = None
+        if self.rules is not None and operation.name in self.rules.handlers:
+            with self.store.lock:  # type: ignore[union-attr]
+                answer = self.rules.handlers[operation.name](operation, arguments)
+        elif self.store is not None:
+            answer = self.store.handle(operation, arguments)
+        if answer is not None:
+            status, data = answer
+            declared = operation.responses.get(str(status))
+            if data is None or (declared is not None and not declared.content):
+                return status, {}, b""  # the spec answers this status without a body
             return status, {"Content-Type": "application/json"}, json.dumps(data).encode()
         return self._example_response(operation)
+
+    # -- state, time, webhooks -----------------------------------------------------------------------------
+
+    def _authorized(self, header: str) -> bool:
+        if not header.startswith("Bearer "):
+            return False
+        return self.api_key is None or hmac.compare_digest(header[7:].strip().encode(), self.api_key.encode())
+
+    def stateless_operations(self) -> list[str]:
+        """The operations answered from the spec's examples: those LocalLago maps to no stored resource."""
+        stateful = set(self.store.routes) if self.store is not None else set()
+        stateful |= set(self.rules.handlers) if self.rules is not None else set()
+        stateful |= set(_PUBLIC_KEY_ANSWERS) if self._webhook_key_pem() is not None else set()
+        return sorted(name for name in self.spec.operations if name not in stateful)
+
+    @property
+    def now(self) -> datetime:
+        """LocalLago's clock (UTC): real time moved by `advance`, or the moment it was set to."""
+        return self.clock.now()
+
+    @now.setter
+    def now(self, moment: datetime) -> None:
+        with self._state_lock():
+            self.clock.set(moment)
+            self._tick()
+
+    def advance(self, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0) -> datetime:
+        """Move the clock forward: billing periods that end on the way are invoiced (and announced)."""
+        step = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds).total_seconds()
+        with self._state_lock():
+            if self.clock._fixed is not None:
+                self.clock.set(self.clock._fixed + timedelta(seconds=step))
+            else:
+                self.clock.offset_seconds += step
+            self._tick()
+        return self.clock.now()
+
+    def _tick(self) -> None:
+        if self.rules is not None:
+            self.rules.tick()
+
+    def _state_lock(self) -> Any:
+        return self.store.lock if self.store is not None else threading.RLock()
+
+    @property
+    def webhooks(self) -> list[Any]:
+        """Every webhook sent (`Delivery`: webhook_type, url, body, headers, attempts, delivered)."""
+        return list(self.webhook_sender.deliveries)
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> bool:
+        """Until every webhook queued so far was delivered or given up (False if `timeout` passed)."""
+        return self.webhook_sender.wait(timeout)
+
+    def _webhook_key_pem(self) -> bytes | None:
+        if self.webhook_public_key is not None:
+            return self.webhook_public_key
+        if self._webhook_private_key is None and self.store is not None and any(
+                e.get("signature_algo") in (None, "jwt") for e in self.store.records("webhook_endpoint")):
+            self._jwt_key()  # a JWT endpoint exists: sign with a key of LocalLago's own, served as Lago serves it
+        if self._webhook_private_key is not None:
+            from cryptography.hazmat.primitives import serialization
+
+            self.webhook_public_key = self._webhook_private_key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            return self.webhook_public_key
+        return None
+
+    def _jwt_key(self) -> Any:
+        if self._webhook_private_key is None:
+            from cryptography.hazmat.primitives.asymmetric import rsa
+
+            self._webhook_private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            self.webhook_public_key = None
+        return self._webhook_private_key
+
+    def _notify(self, webhook_type: str, object_type: str, data: dict[str, Any]) -> None:
+        """Lago's webhook (`{webhook_type, object_type, organization_id, <object_type>: ...}`,
+        app/services/webhooks/base_service.rb) to every endpoint subscribed to its type."""
+        if self.store is None:
+            return
+        endpoints = self.store.records("webhook_endpoint")
+        if not endpoints:
+            return
+        payload: dict[str, Any] = {"webhook_type": webhook_type, "object_type": object_type,
+                                   "organization_id": getattr(self.store.profile, "organization_id", None),
+                                   object_type: data}
+        declared = self.spec.webhooks.get(webhook_type.replace(".", "_"))
+        if declared is not None and declared.body is not None and declared.body.schema_uri:
+            payload = self.store.fit(self.store.complete(payload, declared.body.schema_uri), declared.body.schema_uri)
+        for endpoint in endpoints:
+            types = endpoint.get("event_types")
+            if types and webhook_type not in types:
+                continue
+            algorithm = endpoint.get("signature_algo") or "jwt"
+            self.webhook_sender.send(str(endpoint.get("webhook_url")), payload, algorithm, hmac_key=self.hmac_key,
+                                     private_key=self._jwt_key() if algorithm != "hmac" else None,
+                                     issuer=self.base_url if self._server is not None else None)
 
     def _route(self, method: str, path: str) -> tuple[_Route, dict[str, str]] | None:
         if not path.startswith(self.base_path):

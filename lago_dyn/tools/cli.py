@@ -5,7 +5,7 @@
     lago-dyn ops [--tag T] [--json]          the operations of a spec
     lago-dyn describe OP [--example|--json]  what help() shows, with the body's fields and an example
     lago-dyn call OP --param k=v --data @body.json [--all-pages] [--json]
-    lago-dyn serve [--port N] [--seed F] [--record F]    LocalLago until Ctrl-C or SIGTERM
+    lago-dyn serve [--port N] [--seed F] [--record F]    LocalLago until Ctrl-C or SIGTERM (--api-key: the one key it accepts)
     lago-dyn stubs SPEC -o DIR               typed .pyi stubs for mypy/pyright
     lago-dyn diff OLD NEW [--format text|markdown|json] [--breaking-only]
 
@@ -283,7 +283,8 @@ def _serve(args: argparse.Namespace) -> int:
     from ..client import load_spec
     from ..testing.serve import serve
 
-    return serve(load_spec(args.spec, overlays=args.overlay), host=args.host, port=args.port, seed_file=args.seed, record_file=args.record)
+    return serve(load_spec(args.spec, overlays=args.overlay), host=args.host, port=args.port, seed_file=args.seed,
+                 record_file=args.record, api_key=args.api_key)
 
 
 def _stubs(args: argparse.Namespace) -> int:
