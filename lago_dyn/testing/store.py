@@ -28,6 +28,7 @@ from typing import Any
 
 from ..binding.examples import valid_example
 from ..errors import SpecError
+from ..lago.local import error as error_body  # LocalLago answers in Lago's error shape, whatever the spec
 from ..spec.model import Operation, Spec
 from ..validation import READ
 
@@ -103,15 +104,6 @@ class StoreProfile:
         total_pages = max(math.ceil(total / per_page), 1)
         return {"current_page": page, "next_page": page + 1 if page < total_pages else None,
                 "prev_page": page - 1 if page > 1 else None, "total_pages": total_pages, "total_count": total}
-
-
-def error_body(status: int, error: str, code: str | None = None, details: Any = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"status": status, "error": error}
-    if code is not None:
-        body["code"] = code
-    if details is not None:
-        body["error_details"] = details
-    return body
 
 
 @dataclass
