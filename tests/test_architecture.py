@@ -11,7 +11,7 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
 def lint(project: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(LINT_IMPORTS), "--config", str(project / ".importlinter"), "--no-cache"],
+    return subprocess.run([str(LINT_IMPORTS), str(project / ".importlinter"), "--no-cache"],
                           cwd=project, capture_output=True, text=True, timeout=120,
                           env={"PYTHONPATH": str(project), "PATH": ""})
 
