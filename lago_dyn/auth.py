@@ -17,7 +17,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Mapping, Sequence, Union
 from urllib.parse import quote
 
 from .errors import AuthenticationError, MissingCredentialsError
@@ -71,9 +71,22 @@ class Applied:
 
 
 class Provider:
-    """Fills one security scheme into a request."""
+    """Fills one security scheme into a request. Each subclass serves one kind of scheme, a row of
+    `PROVIDERS`: `make` builds it from the credential given for a scheme of that kind (None when the
+    credential does not fit, say a str for http basic), `describe` names the scheme in a
+    missing-credentials message, and `one_secret` says whether `api_key=` (one secret string) fills it."""
 
     scheme_name: str
+    one_secret: ClassVar[bool] = True
+
+    @classmethod
+    def make(cls, name: str, scheme: Mapping[str, Any], credential: Any,
+             scopes: list[str]) -> tuple[Provider, TokenFetch | None] | None:
+        raise NotImplementedError
+
+    @staticmethod
+    def describe(scheme: Mapping[str, Any]) -> str:
+        raise NotImplementedError
 
     def apply(self, applied: Applied) -> None:
         raise NotImplementedError
@@ -93,13 +106,32 @@ def _token_text(token: Token, scheme_name: str) -> str:
     return text
 
 
+def _is_token(credential: Any) -> bool:
+    """A str, or a callable that returns one on each request."""
+    return isinstance(credential, str) or callable(credential)
+
+
+def _describe_http(scheme: Mapping[str, Any]) -> str:
+    return f"http {scheme.get('scheme', '')}".strip()
+
+
 @dataclass
 class HttpAuthorization(Provider):
-    """`Authorization: <Scheme> <token>`: bearer (and oauth2/openIdConnect tokens), or any other http scheme."""
+    """`Authorization: <Scheme> <token>`: http bearer, or any other http scheme but basic, from a token."""
 
     scheme_name: str
     auth_scheme: str
     token: Token = field(repr=False)
+
+    @classmethod
+    def make(cls, name: str, scheme: Mapping[str, Any], credential: Any,
+             scopes: list[str]) -> tuple[Provider, TokenFetch | None] | None:
+        if not _is_token(credential):
+            return None
+        label = "Bearer" if _http_scheme(scheme) == "bearer" else str(scheme.get("scheme"))
+        return cls(name, label, credential), None
+
+    describe = staticmethod(_describe_http)
 
     def apply(self, applied: Applied) -> None:
         applied.headers["Authorization"] = f"{self.auth_scheme} {_token_text(self.token, self.scheme_name)}"
@@ -108,9 +140,21 @@ class HttpAuthorization(Provider):
 
 @dataclass
 class HttpBasic(Provider):
+    """`Authorization: Basic base64(user:password)` from a `(user, password)` pair."""
+
     scheme_name: str
     username: str = field(repr=False)
     password: str = field(repr=False)
+    one_secret: ClassVar[bool] = False  # a pair, not one string
+
+    @classmethod
+    def make(cls, name: str, scheme: Mapping[str, Any], credential: Any,
+             scopes: list[str]) -> tuple[Provider, TokenFetch | None] | None:
+        if isinstance(credential, tuple) and len(credential) == 2:
+            return cls(name, str(credential[0]), str(credential[1])), None
+        return None
+
+    describe = staticmethod(_describe_http)
 
     def apply(self, applied: Applied) -> None:
         pair = f"{self.username}:{self.password}".encode("utf-8")
@@ -120,22 +164,71 @@ class HttpBasic(Provider):
 
 @dataclass
 class ApiKey(Provider):
+    """An apiKey scheme: the token under the scheme's `name`, in the place each subclass fills."""
+
     scheme_name: str
     name: str
-    location: str  # header, query or cookie
     token: Token = field(repr=False)
 
+    @classmethod
+    def make(cls, name: str, scheme: Mapping[str, Any], credential: Any,
+             scopes: list[str]) -> tuple[Provider, TokenFetch | None] | None:
+        if not scheme.get("name") or not _is_token(credential):
+            return None
+        return cls(name, str(scheme["name"]), credential), None
+
+    @staticmethod
+    def describe(scheme: Mapping[str, Any]) -> str:
+        return f"apiKey in {scheme.get('in')}"
+
+
+@dataclass
+class ApiKeyHeader(ApiKey):
+    def apply(self, applied: Applied) -> None:
+        applied.headers[self.name] = _token_text(self.token, self.scheme_name)
+        applied.secret_headers.add(self.name.lower())
+
+
+@dataclass
+class ApiKeyQuery(ApiKey):
     def apply(self, applied: Applied) -> None:
         value = _token_text(self.token, self.scheme_name)
-        if self.location == "header":
-            applied.headers[self.name] = value
-            applied.secret_headers.add(self.name.lower())
-        elif self.location == "query":
-            applied.query.append(f"{quote(self.name, safe='[]')}={quote(value, safe='')}")
-            applied.secret_query.add(self.name)
-        else:
-            applied.cookies.append(f"{self.name}={quote(value, safe='')}")
-            applied.secret_headers.add("cookie")
+        applied.query.append(f"{quote(self.name, safe='[]')}={quote(value, safe='')}")
+        applied.secret_query.add(self.name)
+
+
+@dataclass
+class ApiKeyCookie(ApiKey):
+    def apply(self, applied: Applied) -> None:
+        value = _token_text(self.token, self.scheme_name)
+        applied.cookies.append(f"{self.name}={quote(value, safe='')}")
+        applied.secret_headers.add("cookie")
+
+
+@dataclass
+class OAuth2Bearer(HttpAuthorization):
+    """oauth2 and openIdConnect: `Authorization: Bearer <token>`, the token given (a str or a callable), or
+    fetched with an `OAuth2ClientCredentials` from its `token_url` or the scheme's clientCredentials flow."""
+
+    @classmethod
+    def make(cls, name: str, scheme: Mapping[str, Any], credential: Any,
+             scopes: list[str]) -> tuple[Provider, TokenFetch | None] | None:
+        if isinstance(credential, OAuth2ClientCredentials):
+            flow = oauth2_flows(scheme).get("clientCredentials")
+            token_url = credential.token_url or (flow.token_url if flow is not None else None)
+            if not token_url:
+                return None
+            return cls(name, "Bearer", credential.current), TokenFetch(credential, token_url, tuple(scopes))
+        if _is_token(credential):
+            return cls(name, "Bearer", credential), None
+        return None
+
+    @staticmethod
+    def describe(scheme: Mapping[str, Any]) -> str:
+        device = oauth2_flows(scheme).get("deviceAuthorization")
+        if device is not None and device.device_authorization_url:
+            return f"oauth2: a token from the device authorization at {device.device_authorization_url}"
+        return str(scheme.get("type"))
 
 
 class OAuth2ClientCredentials:
@@ -358,50 +451,46 @@ class Credentials:
         credential = self._given.get(name)
         if scheme is None or credential is None:
             return None
-        kind = scheme.get("type")
-        if kind == "http":
-            http_scheme = str(scheme.get("scheme", "")).lower()
-            if http_scheme == "basic":
-                if isinstance(credential, tuple) and len(credential) == 2:
-                    return HttpBasic(name, str(credential[0]), str(credential[1])), None
-                return None
-            if isinstance(credential, (str,)) or callable(credential):
-                label = "Bearer" if http_scheme == "bearer" else str(scheme.get("scheme"))
-                return HttpAuthorization(name, label, credential), None
-            return None
-        if kind == "apiKey" and scheme.get("in") in ("header", "query", "cookie") and scheme.get("name"):
-            if isinstance(credential, str) or (callable(credential) and not isinstance(credential, OAuth2ClientCredentials)):
-                return ApiKey(name, str(scheme["name"]), str(scheme["in"]), credential), None
-            return None
-        if kind in ("oauth2", "openIdConnect"):
-            if isinstance(credential, OAuth2ClientCredentials):
-                flow = oauth2_flows(scheme).get("clientCredentials")
-                token_url = credential.token_url or (flow.token_url if flow is not None else None)
-                if not token_url:
-                    return None
-                fetch = TokenFetch(credential, str(token_url), tuple(scopes))
-                return HttpAuthorization(name, "Bearer", credential.current), fetch
-            if isinstance(credential, str) or callable(credential):
-                return HttpAuthorization(name, "Bearer", credential), None
+        provider = provider_for(scheme)
+        return provider.make(name, scheme, credential, scopes) if provider is not None else None
+
+
+#: The provider of each kind of security scheme (as openapi-core's SecurityProviderFactory), keyed by the
+#: scheme's `type` and, where one type is filled in different ways, by its `scheme` (http, lower-cased)
+#: or `in` (apiKey); a None variant serves every other value of that type. The one place that maps a
+#: scheme to its provider: a type not here (mutualTLS) takes no credential lago_dyn can send.
+PROVIDERS: dict[tuple[str, str | None], type[Provider]] = {
+    ("http", "basic"): HttpBasic,
+    ("http", None): HttpAuthorization,
+    ("apiKey", "header"): ApiKeyHeader,
+    ("apiKey", "query"): ApiKeyQuery,
+    ("apiKey", "cookie"): ApiKeyCookie,
+    ("oauth2", None): OAuth2Bearer,
+    ("openIdConnect", None): OAuth2Bearer,
+}
+
+
+def _http_scheme(scheme: Mapping[str, Any]) -> str:
+    """An http scheme's name, which is case-insensitive (RFC 9110 §11.1)."""
+    return str(scheme.get("scheme", "")).lower()
+
+
+def provider_for(scheme: Mapping[str, Any]) -> type[Provider] | None:
+    """The row of `PROVIDERS` for a security scheme, or None for a type lago_dyn cannot fill."""
+    kind = scheme.get("type")
+    variant = _http_scheme(scheme) if kind == "http" else scheme.get("in") if kind == "apiKey" else None
+    if not isinstance(kind, str) or not isinstance(variant, (str, type(None))):
         return None
+    return PROVIDERS.get((kind, variant)) or PROVIDERS.get((kind, None))
 
 
 def _takes_one_secret(scheme: Mapping[str, Any]) -> bool:
-    kind = scheme.get("type")
-    if kind == "http":
-        return str(scheme.get("scheme", "")).lower() != "basic"
-    return kind in ("apiKey", "oauth2", "openIdConnect")
+    provider = provider_for(scheme)
+    return provider is not None and provider.one_secret
 
 
 def _kind(scheme: Mapping[str, Any] | None) -> str:
     if not scheme:
         return "undefined scheme"
-    kind = str(scheme.get("type"))
-    if kind == "http":
-        return f"http {scheme.get('scheme', '')}".strip()
-    if kind == "apiKey":
-        return f"apiKey in {scheme.get('in')}"
-    device = oauth2_flows(scheme).get("deviceAuthorization") if kind == "oauth2" else None
-    if device is not None and device.device_authorization_url:
-        return f"oauth2: a token from the device authorization at {device.device_authorization_url}"
-    return kind
+    provider = provider_for(scheme)
+    return provider.describe(scheme) if provider is not None else str(scheme.get("type"))
