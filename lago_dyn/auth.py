@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Mapping, Sequence, Union
 from urllib.parse import quote
 
-from .errors import AuthenticationError, MissingCredentialsError
+from .errors import AuthenticationError, ConfigurationError, LagoDynError, MissingCredentialsError
 from .wire import WireRequest, WireResponse
 
 if TYPE_CHECKING:
@@ -48,15 +48,17 @@ class Secret:
     __str__ = __repr__
 
 
-def check_credential_text(value: str, where: str) -> None:
-    """A credential goes into a header or URL as it is: refuse what HTTP cannot carry, without echoing it."""
+def check_credential_text(value: str, where: str, error: type[LagoDynError] = ConfigurationError) -> None:
+    """A credential goes into a header or URL as it is: refuse what HTTP cannot carry, without echoing it.
+    A credential given to the client is a `ConfigurationError`; one obtained during a call (a token source,
+    a token endpoint) is an `AuthenticationError`."""
     if any(character in value for character in "\r\n\0"):
-        raise ValueError(f"the credential for {where} contains a line break or NUL (read from a file? strip it)")
+        raise error(f"the credential for {where} contains a line break or NUL (read from a file? strip it)")
     try:
         value.encode("latin-1")
     except UnicodeEncodeError:
-        raise ValueError(f"the credential for {where} has characters an HTTP header cannot carry "
-                         "(outside Latin-1)") from None
+        raise error(f"the credential for {where} has characters an HTTP header cannot carry "
+                    "(outside Latin-1)") from None
 
 
 @dataclass
@@ -102,7 +104,7 @@ def _token_text(token: Token, scheme_name: str) -> str:
     text = token() if callable(token) else token
     if not isinstance(text, str):
         raise AuthenticationError(f"the token source for {scheme_name!r} returned {type(text).__name__}, not str")
-    check_credential_text(text, scheme_name)
+    check_credential_text(text, scheme_name, AuthenticationError)
     return text
 
 
@@ -164,7 +166,8 @@ class HttpBasic(Provider):
 
 @dataclass
 class ApiKey(Provider):
-    """An apiKey scheme: the token under the scheme's `name`, in the place each subclass fills."""
+    """An apiKey scheme: the token under the scheme's `name`, in the place each subclass fills. This class
+    itself is the row of an `in` that is none of header, query and cookie: nothing can fill it."""
 
     scheme_name: str
     name: str
@@ -173,7 +176,7 @@ class ApiKey(Provider):
     @classmethod
     def make(cls, name: str, scheme: Mapping[str, Any], credential: Any,
              scopes: list[str]) -> tuple[Provider, TokenFetch | None] | None:
-        if not scheme.get("name") or not _is_token(credential):
+        if cls is ApiKey or not scheme.get("name") or not _is_token(credential):
             return None
         return cls(name, str(scheme["name"]), credential), None
 
@@ -295,7 +298,7 @@ class OAuth2ClientCredentials:
             raise AuthenticationError("the token endpoint's answer has no access_token") from None
         if not isinstance(token, str):
             raise AuthenticationError("the token endpoint's access_token is not a string")
-        check_credential_text(token, "the fetched access token")
+        check_credential_text(token, "the fetched access token", AuthenticationError)
         lifetime = answer.get("expires_in")
         lifetime = float(lifetime) if isinstance(lifetime, (int, float)) and lifetime > 0 else 3600.0
         self._token = Secret(token)
@@ -398,7 +401,7 @@ class Credentials:
         for name, credential in (auth or {}).items():
             if name not in schemes:
                 known = ", ".join(schemes) or "none"
-                raise ValueError(f"auth names the security scheme {name!r}, which the spec does not define "
+                raise ConfigurationError(f"auth names the security scheme {name!r}, which the spec does not define "
                                  f"(its schemes: {known})")
             if isinstance(credential, str):
                 check_credential_text(credential, name)
@@ -465,6 +468,7 @@ PROVIDERS: dict[tuple[str, str | None], type[Provider]] = {
     ("apiKey", "header"): ApiKeyHeader,
     ("apiKey", "query"): ApiKeyQuery,
     ("apiKey", "cookie"): ApiKeyCookie,
+    ("apiKey", None): ApiKey,
     ("oauth2", None): OAuth2Bearer,
     ("openIdConnect", None): OAuth2Bearer,
 }
