@@ -18,7 +18,7 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Mapping, Sequence, Union
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from .errors import AuthenticationError, ConfigurationError, LagoDynError, MissingCredentialsError
 from .wire import WireRequest, WireResponse
@@ -98,6 +98,12 @@ class Provider:
         """Whether it adds the same to every request: no callable is asked for a token (a str token was
         checked when the client was made), so its result can be worked out once and reused."""
         return not callable(getattr(self, "token", None))
+
+
+def _percent(text: str) -> str:
+    """Every byte but the unreserved characters percent-encoded (RFC 3986 §2.3): a credential in a query,
+    a cookie or a form stays one value whatever it holds (`&`, `=`, `;`, `/`, `+`)."""
+    return quote(text, safe="")
 
 
 def _token_text(token: Token, scheme_name: str) -> str:
@@ -196,7 +202,7 @@ class ApiKeyHeader(ApiKey):
 class ApiKeyQuery(ApiKey):
     def apply(self, applied: Applied) -> None:
         value = _token_text(self.token, self.scheme_name)
-        applied.query.append(f"{quote(self.name, safe='[]')}={quote(value, safe='')}")
+        applied.query.append(f"{quote(self.name, safe='[]')}={_percent(value)}")
         applied.secret_query.add(self.name)
 
 
@@ -204,7 +210,7 @@ class ApiKeyQuery(ApiKey):
 class ApiKeyCookie(ApiKey):
     def apply(self, applied: Applied) -> None:
         value = _token_text(self.token, self.scheme_name)
-        applied.cookies.append(f"{self.name}={quote(value, safe='')}")
+        applied.cookies.append(f"{self.name}={_percent(value)}")
         applied.secret_headers.add("cookie")
 
 
@@ -217,8 +223,7 @@ class OAuth2Bearer(HttpAuthorization):
     def make(cls, name: str, scheme: Mapping[str, Any], credential: Any,
              scopes: list[str]) -> tuple[Provider, TokenFetch | None] | None:
         if isinstance(credential, OAuth2ClientCredentials):
-            flow = oauth2_flows(scheme).get("clientCredentials")
-            token_url = credential.token_url or (flow.token_url if flow is not None else None)
+            token_url = credential.token_url or _flow_url(scheme, "clientCredentials", "tokenUrl")
             if not token_url:
                 return None
             return cls(name, "Bearer", credential.current), TokenFetch(credential, token_url, tuple(scopes))
@@ -228,9 +233,9 @@ class OAuth2Bearer(HttpAuthorization):
 
     @staticmethod
     def describe(scheme: Mapping[str, Any]) -> str:
-        device = oauth2_flows(scheme).get("deviceAuthorization")
-        if device is not None and device.device_authorization_url:
-            return f"oauth2: a token from the device authorization at {device.device_authorization_url}"
+        device = _flow_url(scheme, "deviceAuthorization", "deviceAuthorizationUrl")
+        if device is not None:
+            return f"oauth2: a token from the device authorization at {device}"
         return str(scheme.get("type"))
 
 
@@ -279,10 +284,10 @@ class OAuth2ClientCredentials:
         if self.send_credentials_in_body:
             form.update(client_id=self.client_id, client_secret=self._secret.reveal())
         else:
-            pair = f"{quote(self.client_id, safe='')}:{quote(self._secret.reveal(), safe='')}".encode()
+            pair = f"{_percent(self.client_id)}:{_percent(self._secret.reveal())}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
             secret_headers = frozenset({"authorization"})
-        body = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in form.items()).encode()
+        body = urlencode(form, quote_via=quote).encode()  # %20 for a space, as `_percent`
         return WireRequest("POST", self.token_url or token_url, headers, body, secret_headers=secret_headers)
 
     def accept(self, response: WireResponse) -> None:
@@ -335,31 +340,15 @@ class OAuth2ClientCredentials:
         return self._token.reveal()
 
 
-@dataclass(frozen=True)
-class OAuth2Flow:
-    """One flow of an oauth2 scheme as the spec declares it. lago_dyn runs only client credentials itself;
-    for the others (authorization code, OpenAPI 3.2's device authorization) the caller obtains the token
-    and passes it as a str or a callable, and the URLs here say where."""
-
-    name: str  # clientCredentials, authorizationCode, implicit, password or deviceAuthorization
-    token_url: str | None = None
-    authorization_url: str | None = None  # authorizationCode and implicit
-    device_authorization_url: str | None = None  # deviceAuthorization (RFC 8628)
-    scopes: tuple[str, ...] = ()
-
-
-def oauth2_flows(scheme: Mapping[str, Any]) -> dict[str, OAuth2Flow]:
-    """The flows an oauth2 scheme declares, by name; malformed entries are left out."""
-    flows = scheme.get("flows") if isinstance(scheme.get("flows"), Mapping) else {}
-    found = {}
-    for name, flow in flows.items():
-        if isinstance(flow, Mapping):
-            url = {key: flow.get(key) if isinstance(flow.get(key), str) else None
-                   for key in ("tokenUrl", "authorizationUrl", "deviceAuthorizationUrl")}
-            scopes = tuple(flow.get("scopes") or ()) if isinstance(flow.get("scopes") or {}, Mapping) else ()
-            found[str(name)] = OAuth2Flow(str(name), url["tokenUrl"], url["authorizationUrl"],
-                                          url["deviceAuthorizationUrl"], scopes)
-    return found
+def _flow_url(scheme: Mapping[str, Any], flow: str, key: str) -> str | None:
+    """A URL one flow of an oauth2 scheme declares (`tokenUrl` of clientCredentials, `deviceAuthorizationUrl`
+    of OpenAPI 3.2's deviceAuthorization); None when the flow or its URL is missing or malformed. lago_dyn
+    runs only the client-credentials grant itself; for the others the caller obtains the token and passes
+    it as a str or a callable, and the missing-credentials message says where to get one."""
+    flows = scheme.get("flows")
+    entry = flows.get(flow) if isinstance(flows, Mapping) else None
+    url = entry.get(key) if isinstance(entry, Mapping) else None
+    return url if isinstance(url, str) and url else None
 
 
 @dataclass(frozen=True)
@@ -431,7 +420,6 @@ class Credentials:
             return Plan(())
         wanted: list[str] = []
         for requirement in security:
-            requirement = requirement or {}
             if not requirement:
                 return Plan(())  # anonymous access is allowed
             providers, fetches = [], []
