@@ -106,6 +106,11 @@ def _percent(text: str) -> str:
     return quote(text, safe="")
 
 
+def _basic(pair: str) -> str:
+    """`Basic <base64 of user:password in UTF-8>` (RFC 7617 §2.1: the charset a server may announce is UTF-8)."""
+    return "Basic " + base64.b64encode(pair.encode()).decode()
+
+
 def _token_text(token: Token, scheme_name: str) -> str:
     text = token() if callable(token) else token
     if not isinstance(text, str):
@@ -165,8 +170,7 @@ class HttpBasic(Provider):
     describe = staticmethod(_describe_http)
 
     def apply(self, applied: Applied) -> None:
-        pair = f"{self.username}:{self.password}".encode("utf-8")
-        applied.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        applied.headers["Authorization"] = _basic(f"{self.username}:{self.password}")
         applied.secret_headers.add("authorization")
 
 
@@ -284,8 +288,7 @@ class OAuth2ClientCredentials:
         if self.send_credentials_in_body:
             form.update(client_id=self.client_id, client_secret=self._secret.reveal())
         else:
-            pair = f"{_percent(self.client_id)}:{_percent(self._secret.reveal())}".encode()
-            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+            headers["Authorization"] = _basic(f"{_percent(self.client_id)}:{_percent(self._secret.reveal())}")
             secret_headers = frozenset({"authorization"})
         body = urlencode(form, quote_via=quote).encode()  # %20 for a space, as `_percent`
         return WireRequest("POST", self.token_url or token_url, headers, body, secret_headers=secret_headers)

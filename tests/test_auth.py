@@ -105,6 +105,8 @@ WIRE = [
     ({"type": "http", "scheme": "Token"}, "t0k", ("Authorization", "Token t0k")),
     ({"type": "http", "scheme": "basic"}, ("ada", "pw:1"), ("Authorization", basic("ada", "pw:1"))),
     ({"type": "http", "scheme": "Basic"}, ("ada", 7), ("Authorization", basic("ada", "7"))),
+    # RFC 7617 §2.1: user and password in UTF-8
+    ({"type": "http", "scheme": "basic"}, ("zoë", "pässwörd"), ("Authorization", basic("zoë", "pässwörd"))),
     ({"type": "apiKey", "in": "header", "name": "X-Key"}, "k1", ("X-Key", "k1")),
     ({"type": "apiKey", "in": "header", "name": "X-Key"}, lambda: "asked", ("X-Key", "asked")),
     ({"type": "apiKey", "in": "cookie", "name": "sid"}, "v;1 2", ("Cookie", "sid=v%3B1%202")),
@@ -210,6 +212,16 @@ def test_a_call_meets_the_first_requirement_its_credentials_satisfy(security, au
     headers = sent(server)["headers"]
     assert {name: headers[name] for name in expected} == expected
     assert not {"Authorization", "X-Key"} - set(expected) & set(headers)
+
+
+def test_a_token_source_in_a_requirement_of_two_schemes_is_asked_on_every_call(server):
+    """One fixed credential beside a callable one: the pair cannot be worked out once for all calls."""
+    tokens = iter(["first", "second"])
+    with client(server, TWO, [{"bearer": [], "key": []}], auth={"bearer": "fixed", "key": lambda: next(tokens)}) as c:
+        c.call()
+        c.call()
+    assert [(r["headers"]["Authorization"], r["headers"]["X-Key"]) for r in server.received] == \
+        [("Bearer fixed", "first"), ("Bearer fixed", "second")]
 
 
 def test_the_top_level_requirement_applies_to_an_operation_without_its_own(server):
@@ -433,4 +445,11 @@ def test_one_credential_fetches_one_token_for_many_threads(server):
 def test_a_credential_shows_its_client_id_and_scopes_but_never_its_secret():
     credential = lago_dyn.OAuth2ClientCredentials("client-9", "do-not-show", scopes=("read",))
     assert repr(credential) == "OAuth2ClientCredentials(client_id='client-9', scopes=['read'])"
-    assert "do-not-show" not in repr(vars(credential))
+    # what a debugger or `vars()` shows: the secret is held, and says it is redacted
+    assert "'_secret': Secret('<redacted>')" in repr(vars(credential)) and "do-not-show" not in repr(vars(credential))
+    assert str(vars(credential)["_secret"]) == "Secret('<redacted>')"
+
+
+def test_asking_a_credential_for_its_token_before_any_was_fetched_is_an_authentication_error():
+    with pytest.raises(lago_dyn.AuthenticationError, match="no OAuth2 token was fetched yet"):
+        lago_dyn.OAuth2ClientCredentials("client-9", "secret").current()
