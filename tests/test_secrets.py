@@ -60,7 +60,7 @@ def schemes(token_url: str) -> dict:
 KINDS = ("bearer", "basic", "header", "query", "cookie", "oauth")
 
 #: What the server answers per outcome (path `/{kind}/{outcome}`).
-OUTCOMES = ("ok", "unauthorized", "unprocessable", "server_error", "bad_answer", "slow", "checked")
+OUTCOMES = ("ok", "unauthorized", "unprocessable", "server_error", "unavailable", "bad_answer", "slow", "checked")
 
 
 def forms(secret: str) -> set[str]:
@@ -115,9 +115,11 @@ class Handler(BaseHTTPRequestHandler):
             "unauthorized": (401, {"title": "Unauthorized", "detail": "the key is wrong"}),
             "unprocessable": (422, {"title": "Unprocessable", "errors": {"name": ["is_blank"]}}),
             "server_error": (500, {"title": "Internal"}),
+            "unavailable": (503, {"title": "Unavailable"}),
             "bad_answer": (200, {"ok": "not a boolean"}),
         }[outcome]
-        self._answer(status, "application/json" if status == 200 else "application/problem+json", body)
+        self._answer(status, "application/json" if status == 200 else "application/problem+json", body,
+                     {"Retry-After": "0.01"} if status == 503 else {})
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -128,9 +130,11 @@ class Handler(BaseHTTPRequestHandler):
 
     wbufsize = -1  # the head and body in one write: no Nagle wait between them
 
-    def _answer(self, status, content_type, payload):
+    def _answer(self, status, content_type, payload, headers=None):
         content = json.dumps(payload).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(content)))
         self.end_headers()
@@ -222,6 +226,7 @@ EXPECTED = {
     "unauthorized": lago_dyn.UnauthorizedError,
     "unprocessable": lago_dyn.UnprocessableEntityError,
     "server_error": lago_dyn.ServerError,
+    "unavailable": lago_dyn.ServerError,
     "bad_answer": lago_dyn.ResponseValidationError,
     "slow": lago_dyn.RequestTimeoutError,
     "checked": lago_dyn.RequestValidationError,
@@ -308,7 +313,15 @@ def test_no_sync_call_shows_a_secret_anywhere(kind, spec, server, refused_url, s
         call_every_outcome(client, kind, seen, refused)
         assert sent_the_secret(kind, server.received)
         assert len(seen.errors) == len(EXPECTED)  # every failing outcome raised, refused included
-        assert_no_leak(kind, seen, repr(client), str(client), client.operations[f"{kind}_ok"])
+    # a retried call (its INFO line) and an answer that breaks the spec only warned about (its WARNING line)
+    with make_client(spec, **{**options, "retry": lago_dyn.RetryPolicy(retries=1),
+                              "response_validation": "warn"}) as lenient:
+        with pytest.raises(lago_dyn.ServerError):
+            getattr(lenient, f"{kind}_unavailable")()
+        assert getattr(lenient, f"{kind}_bad_answer")() == {"ok": "not a boolean"}
+    messages = [record.getMessage() for record in seen.caplog.records if record.name == "lago_dyn"]
+    assert any("retrying" in line for line in messages) and any("does not match" in line for line in messages)
+    assert_no_leak(kind, seen, repr(client), str(client), client.operations[f"{kind}_ok"])
 
 
 class LoggingTransport:
