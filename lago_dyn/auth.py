@@ -78,7 +78,6 @@ class Provider:
     credential does not fit, say a str for http basic), `describe` names the scheme in a
     missing-credentials message, and `one_secret` says whether `api_key=` (one secret string) fills it."""
 
-    scheme_name: str
     one_secret: ClassVar[bool] = True
 
     @classmethod
@@ -155,7 +154,6 @@ class HttpAuthorization(Provider):
 class HttpBasic(Provider):
     """`Authorization: Basic base64(user:password)` from a `(user, password)` pair."""
 
-    scheme_name: str
     username: str = field(repr=False)
     password: str = field(repr=False)
     one_secret: ClassVar[bool] = False  # a pair, not one string
@@ -164,7 +162,7 @@ class HttpBasic(Provider):
     def make(cls, name: str, scheme: Mapping[str, Any], credential: Any,
              scopes: list[str]) -> tuple[Provider, TokenFetch | None] | None:
         if isinstance(credential, tuple) and len(credential) == 2:
-            return cls(name, str(credential[0]), str(credential[1])), None
+            return cls(str(credential[0]), str(credential[1])), None
         return None
 
     describe = staticmethod(_describe_http)

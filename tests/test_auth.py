@@ -299,13 +299,34 @@ def test_credentials_for_a_scheme_the_spec_does_not_define_are_refused(server):
         client(server, {}, None, auth={"bearer": "t"})
 
 
-@pytest.mark.parametrize("returned, problem", [(None, "returned NoneType, not str"), (42, "returned int, not str"),
-                                               ("a\nb", "contains a line break"), ("tøken€", "outside Latin-1")])
-def test_a_token_source_that_returns_no_usable_token_fails_the_call_before_sending(returned, problem, server):
-    with client(server, TWO, [{"bearer": []}], auth={"bearer": lambda: returned}) as c:
-        with pytest.raises(lago_dyn.AuthenticationError, match=problem) as caught:
+TOKEN_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer"}, "header": {"type": "apiKey", "in": "header", "name": "K"},
+                 "query": {"type": "apiKey", "in": "query", "name": "k"}, "cookie": {"type": "apiKey", "in": "cookie", "name": "k"},
+                 "oidc": {"type": "openIdConnect", "openIdConnectUrl": "https://a.test/oidc"}}
+
+
+@pytest.mark.parametrize("name", list(TOKEN_SCHEMES))
+@pytest.mark.parametrize("returned, problem", [(None, "the token source for {!r} returned NoneType, not str"),
+                                               (42, "the token source for {!r} returned int, not str"),
+                                               ("a\nb", "the credential for {} contains a line break"),
+                                               ("tøken€", "the credential for {} has characters an HTTP header")])
+def test_a_token_source_that_returns_no_usable_token_fails_the_call_before_sending(name, returned, problem, server):
+    with client(server, TOKEN_SCHEMES, [{name: []}], auth={name: lambda: returned}) as c:
+        with pytest.raises(lago_dyn.AuthenticationError) as caught:
             c.call()
-    assert "bearer" in str(caught.value) and server.received == []
+    assert str(caught.value).startswith(problem.format(name)) and server.received == []
+
+
+def test_an_api_key_named_with_brackets_is_sent_as_the_operations_own_query_parameters_are(server, make_client):
+    """Lago's `external_customer_ids[]` keeps its brackets in the query; a key named `key[a]` is written
+    the same way, so whatever the transport does to brackets, it does to both."""
+    spec = api({"q": {"type": "apiKey", "in": "query", "name": "key[a]"}}, [{"q": []}])
+    spec["paths"]["/call"]["get"]["parameters"] = [
+        {"name": "ids[]", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}}]
+    with make_client(spec, base_url=server.base, auth={"q": "v"}, profile=lago_dyn.GENERIC) as c:
+        c.call(ids=["1"])
+    query = sent(server)["query"]
+    assert query in ("ids[]=1&key[a]=v", "ids%5B%5D=1&key%5Ba%5D=v")
+    assert parse_qsl(query) == [("ids[]", "1"), ("key[a]", "v")]
 
 
 # -- OAuth2 client credentials (RFC 6749 §4.4) --------------------------------------------------------------
