@@ -384,7 +384,7 @@ class Credentials:
     """The credentials a client was given, matched to the spec's security schemes."""
 
     def __init__(self, schemes: Mapping[str, Mapping[str, Any]], auth: Mapping[str, Credential] | None,
-                 api_key: str | None, api_key_source: str = "api_key="):
+                 api_key: str | None, api_key_source: str):
         self._schemes = schemes
         self._given: dict[str, Any] = {}
         self._api_key_source = api_key_source
@@ -465,16 +465,16 @@ PROVIDERS: dict[tuple[str, str | None], type[Provider]] = {
 
 def _http_scheme(scheme: Mapping[str, Any]) -> str:
     """An http scheme's name, which is case-insensitive (RFC 9110 §11.1)."""
-    return str(scheme.get("scheme", "")).lower()
+    return str(scheme.get("scheme")).lower()
 
 
 def provider_for(scheme: Mapping[str, Any]) -> type[Provider] | None:
     """The row of `PROVIDERS` for a security scheme, or None for a type lago_dyn cannot fill."""
     kind = scheme.get("type")
-    variant = _http_scheme(scheme) if kind == "http" else scheme.get("in") if kind == "apiKey" else None
-    if not isinstance(kind, str) or not isinstance(variant, (str, type(None))):
+    if not isinstance(kind, str):
         return None
-    return PROVIDERS.get((kind, variant)) or PROVIDERS.get((kind, None))
+    variant = _http_scheme(scheme) if kind == "http" else scheme.get("in") if kind == "apiKey" else None
+    return PROVIDERS.get((kind, variant if isinstance(variant, str) else None)) or PROVIDERS.get((kind, None))
 
 
 def _takes_one_secret(scheme: Mapping[str, Any]) -> bool:

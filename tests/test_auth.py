@@ -246,6 +246,14 @@ def test_the_top_level_requirement_applies_to_an_operation_without_its_own(serve
     ({"s": {"type": "oauth2", "flows": {"deviceAuthorization": {"tokenUrl": "https://a.test/token"}}}},
      {}, "s (oauth2)"),
     ({"s": {"type": "oauth2", "flows": "not a map"}}, {}, "s (oauth2)"),
+    ({"s": {"type": "oauth2", "flows": {"deviceAuthorization": "not a map"}}}, {}, "s (oauth2)"),
+    ({"s": {"type": "oauth2", "flows": {"deviceAuthorization": {"deviceAuthorizationUrl": 42}}}}, {}, "s (oauth2)"),
+    ({"s": {"type": "oauth2", "flows": {"deviceAuthorization": {"deviceAuthorizationUrl": ""}}}}, {}, "s (oauth2)"),
+    ({"s": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "", "scopes": {}}}}},
+     {"s": lago_dyn.OAuth2ClientCredentials("id", "secret")}, "s (oauth2)"),
+    # malformed schemes name what they hold, and take no credential
+    ({"s": {"type": ["http"], "scheme": "bearer"}}, {"s": "t"}, "s (['http'])"),
+    ({"s": {"type": "apiKey", "in": ["query"], "name": "k"}}, {"s": "t"}, "s (apiKey in ['query'])"),
     ({"s": {"type": "oauth2"}}, {}, "s (oauth2)"),
     ({"s": {"type": "openIdConnect", "openIdConnectUrl": "https://a.test/oidc"}}, {}, "s (openIdConnect)"),
     ({"s": {"type": "mutualTLS"}}, {"s": "a certificate is not sent as a value"}, "s (mutualTLS)"),
@@ -360,14 +368,37 @@ def test_the_token_request_is_a_form_post_authenticated_with_basic(scopes, requi
     assert sent(server)["headers"]["Authorization"] == "Bearer tok-1"
 
 
-def test_the_client_credentials_can_go_in_the_form_body_instead(server):
-    credential = lago_dyn.OAuth2ClientCredentials("id-1", "s&cret", scopes=["read"], send_credentials_in_body=True)
-    with client(server, oauth_schemes(server), [{"oauth": []}], auth={"oauth": credential}) as c:
+class Recording:
+    """A transport of the user's own that keeps the repr of each request it sends, as a logging one would."""
+
+    def __init__(self):
+        self.inner, self.shown = lago_dyn.Httpx2SyncTransport(), []
+
+    def send(self, request):
+        self.shown.append(repr(request))
+        return self.inner.send(request)
+
+    def close(self):
+        self.inner.close()
+
+
+@pytest.mark.parametrize("in_body", [False, True])
+def test_the_client_credentials_can_go_in_the_form_body_instead(in_body, server):
+    credential = lago_dyn.OAuth2ClientCredentials("id-1", "s&cret", scopes=["read"], send_credentials_in_body=in_body)
+    transport = Recording()
+    with client(server, oauth_schemes(server), [{"oauth": []}], auth={"oauth": credential}, transport=transport) as c:
         c.call()
     (token,) = token_requests(server)
-    assert parse_qsl(token["body"]) == [("grant_type", "client_credentials"), ("scope", "read"),
-                                        ("client_id", "id-1"), ("client_secret", "s&cret")]
-    assert "Authorization" not in token["headers"]
+    if in_body:
+        assert parse_qsl(token["body"]) == [("grant_type", "client_credentials"), ("scope", "read"),
+                                            ("client_id", "id-1"), ("client_secret", "s&cret")]
+        assert "Authorization" not in token["headers"]
+    else:
+        assert parse_qsl(token["body"]) == [("grant_type", "client_credentials"), ("scope", "read")]
+        assert token["headers"]["Authorization"] == basic("id-1", "s%26cret")
+    # the token request as a transport sees it: the credentials are in it, but its repr shows neither
+    assert transport.shown[0].startswith(f"WireRequest(POST {server.base}/token, ")
+    assert not any(text in transport.shown[0] for text in ("s&cret", "s%26cret", basic("id-1", "s%26cret")[6:]))
 
 
 def test_a_token_url_given_to_the_credential_wins_over_the_specs(server):
