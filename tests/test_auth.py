@@ -15,7 +15,6 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 import lago_dyn
-from lago_dyn.lago import LAGO
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -270,7 +269,7 @@ def test_missing_credentials_name_each_scheme_by_its_kind_and_send_nothing(schem
 
 
 def test_missing_credentials_list_every_requirement_and_say_how_to_pass_them(server):
-    with client(server, TWO, [{"basic": []}, {"bearer": [], "key": []}], profile=LAGO) as c:
+    with lago_dyn.Client(api(TWO, [{"basic": []}, {"bearer": [], "key": []}]), base_url=server.base) as c:  # Lago's profile
         with pytest.raises(lago_dyn.MissingCredentialsError) as caught:
             c.call()
     assert str(caught.value) == ("call: no credentials for its security requirements; it accepts basic (http basic) "
