@@ -268,7 +268,8 @@ def test_missing_credentials_name_each_scheme_by_its_kind_and_send_nothing(schem
     assert server.received == []
 
 
-def test_missing_credentials_list_every_requirement_and_say_how_to_pass_them(server):
+def test_missing_credentials_list_every_requirement_and_say_how_to_pass_them(server, monkeypatch):
+    monkeypatch.delenv("LAGO_API_KEY", raising=False)
     with lago_dyn.Client(api(TWO, [{"basic": []}, {"bearer": [], "key": []}]), base_url=server.base) as c:  # Lago's profile
         with pytest.raises(lago_dyn.MissingCredentialsError) as caught:
             c.call()
