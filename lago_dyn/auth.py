@@ -288,7 +288,7 @@ class OAuth2ClientCredentials:
         else:
             headers["Authorization"] = _basic(f"{_percent(self.client_id)}:{_percent(self._secret.reveal())}")
             secret_headers = frozenset({"authorization"})
-        body = urlencode(form, quote_via=quote).encode()  # %20 for a space, as `_percent`
+        body = urlencode(form).encode()
         return WireRequest("POST", self.token_url or token_url, headers, body, secret_headers=secret_headers)
 
     def accept(self, response: WireResponse) -> None:

@@ -423,7 +423,7 @@ def test_a_token_url_given_to_the_credential_wins_over_the_specs(server):
     (200, b'{"token": "t"}', "the token endpoint's answer has no access_token"),
     (200, b'["access_token"]', "the token endpoint's answer has no access_token"),
     (200, b'{"access_token": 42}', "the token endpoint's access_token is not a string"),
-    (200, b'{"access_token": "a\\r\\nX-Evil: 1"}', "the fetched access token contains a line break"),
+    (200, b'{"access_token": "a\\r\\nX-Evil: 1"}', "the credential for the fetched access token contains a line break"),
 ])
 def test_a_token_endpoint_that_gives_no_usable_token_fails_the_call_with_authentication_error(
         status, answer, problem, server):
@@ -432,7 +432,7 @@ def test_a_token_endpoint_that_gives_no_usable_token_fails_the_call_with_authent
     with client(server, oauth_schemes(server), [{"oauth": []}], auth={"oauth": credential}) as c:
         with pytest.raises(lago_dyn.AuthenticationError) as caught:
             c.call()
-        assert problem in str(caught.value)
+        assert str(caught.value).startswith(problem)
         assert [request["path"] for request in server.received] == ["/token"]  # the call itself was not sent
         c.call()  # the next call fetches again, and gets a token this time
     assert credential.fetches == 1 and sent(server)["headers"]["Authorization"] == "Bearer tok-1"
@@ -503,5 +503,22 @@ def test_a_credential_shows_its_client_id_and_scopes_but_never_its_secret():
 
 
 def test_asking_a_credential_for_its_token_before_any_was_fetched_is_an_authentication_error():
-    with pytest.raises(lago_dyn.AuthenticationError, match="no OAuth2 token was fetched yet"):
+    with pytest.raises(lago_dyn.AuthenticationError) as caught:
         lago_dyn.OAuth2ClientCredentials("client-9", "secret").current()
+    assert str(caught.value) == "no OAuth2 token was fetched yet"
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_an_async_client_asks_for_the_scopes_the_operation_requires(server):
+    credential = lago_dyn.OAuth2ClientCredentials("id", "secret")
+    async with lago_dyn.AsyncClient(api(oauth_schemes(server), [{"oauth": ["read", "write"]}]), base_url=server.base,
+                                    auth={"oauth": credential}, profile=lago_dyn.GENERIC) as c:
+        assert await c.call() == {"ok": True}
+    (token,) = token_requests(server)
+    assert parse_qsl(token["body"]) == [("grant_type", "client_credentials"), ("scope", "read write")]
+    assert sent(server)["headers"]["Authorization"] == "Bearer tok-1"
