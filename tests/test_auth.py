@@ -292,10 +292,11 @@ def test_a_credential_http_cannot_carry_is_refused_at_construction_without_being
         assert f"the credential for {where} " in str(caught.value) and "zq" not in str(caught.value)
 
 
-def test_a_latin_1_credential_is_sent_as_it_is(server):
-    with client(server, TWO, [{"key": []}], auth={"key": "clé"}) as c:
+@pytest.mark.parametrize("key", ["clé", "X0-Xz", "~!#$%&'*+.^_`|"])
+def test_a_credential_of_printable_latin_1_is_sent_as_it_is(key, server):
+    with client(server, TWO, [{"key": []}], auth={"key": key}, api_key=key) as c:
         c.call()
-    assert sent(server)["headers"]["X-Key"].encode("latin-1") == "clé".encode("latin-1")
+    assert sent(server)["headers"]["X-Key"] == key
 
 
 def test_credentials_for_a_scheme_the_spec_does_not_define_are_refused(server):
@@ -315,13 +316,17 @@ TOKEN_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer"}, "header": {"typ
 @pytest.mark.parametrize("name", list(TOKEN_SCHEMES))
 @pytest.mark.parametrize("returned, problem", [(None, "the token source for {!r} returned NoneType, not str"),
                                                (42, "the token source for {!r} returned int, not str"),
-                                               ("a\nb", "the credential for {} contains a line break"),
-                                               ("tøken€", "the credential for {} has characters an HTTP header")])
+                                               ("a\nb", "the credential for {} contains a line break or NUL (read "
+                                                         "from a file? strip it)"),
+                                               ("tøken€", "the credential for {} has characters an HTTP header "
+                                                          "cannot carry (outside Latin-1)")])
 def test_a_token_source_that_returns_no_usable_token_fails_the_call_before_sending(name, returned, problem, server):
     with client(server, TOKEN_SCHEMES, [{name: []}], auth={name: lambda: returned}) as c:
         with pytest.raises(lago_dyn.AuthenticationError) as caught:
             c.call()
     assert str(caught.value).startswith(problem.format(name)) and server.received == []
+    if returned in ("a\nb", "tøken€"):  # the whole sentence: it says what to do
+        assert str(caught.value) == problem.format(name)
 
 
 def test_an_api_key_named_with_brackets_is_sent_as_the_operations_own_query_parameters_are(server, make_client):
