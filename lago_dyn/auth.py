@@ -17,10 +17,10 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence, Union
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Mapping, Sequence, Union
+from urllib.parse import quote, urlencode
 
-from .errors import AuthenticationError, MissingCredentialsError
+from .errors import AuthenticationError, ConfigurationError, LagoDynError, MissingCredentialsError
 from .wire import WireRequest, WireResponse
 
 if TYPE_CHECKING:
@@ -48,15 +48,17 @@ class Secret:
     __str__ = __repr__
 
 
-def check_credential_text(value: str, where: str) -> None:
-    """A credential goes into a header or URL as it is: refuse what HTTP cannot carry, without echoing it."""
+def check_credential_text(value: str, where: str, error: type[LagoDynError] = ConfigurationError) -> None:
+    """A credential goes into a header or URL as it is: refuse what HTTP cannot carry, without echoing it.
+    A credential given to the client is a `ConfigurationError`; one obtained during a call (a token source,
+    a token endpoint) is an `AuthenticationError`."""
     if any(character in value for character in "\r\n\0"):
-        raise ValueError(f"the credential for {where} contains a line break or NUL (read from a file? strip it)")
+        raise error(f"the credential for {where} contains a line break or NUL (read from a file? strip it)")
     try:
         value.encode("latin-1")
     except UnicodeEncodeError:
-        raise ValueError(f"the credential for {where} has characters an HTTP header cannot carry "
-                         "(outside Latin-1)") from None
+        raise error(f"the credential for {where} has characters an HTTP header cannot carry "
+                    "(outside Latin-1)") from None
 
 
 @dataclass
@@ -71,9 +73,21 @@ class Applied:
 
 
 class Provider:
-    """Fills one security scheme into a request."""
+    """Fills one security scheme into a request. Each subclass serves one kind of scheme, a row of
+    `PROVIDERS`: `make` builds it from the credential given for a scheme of that kind (None when the
+    credential does not fit, say a str for http basic), `describe` names the scheme in a
+    missing-credentials message, and `one_secret` says whether `api_key=` (one secret string) fills it."""
 
-    scheme_name: str
+    one_secret: ClassVar[bool] = True
+
+    @classmethod
+    def make(cls, name: str, scheme: Mapping[str, Any], credential: Any,
+             scopes: list[str]) -> tuple[Provider, TokenFetch | None] | None:
+        raise NotImplementedError
+
+    @staticmethod
+    def describe(scheme: Mapping[str, Any]) -> str:
+        raise NotImplementedError
 
     def apply(self, applied: Applied) -> None:
         raise NotImplementedError
@@ -85,21 +99,51 @@ class Provider:
         return not callable(getattr(self, "token", None))
 
 
+def _percent(text: str) -> str:
+    """Every byte but the unreserved characters percent-encoded (RFC 3986 §2.3): a credential in a query,
+    a cookie or a form stays one value whatever it holds (`&`, `=`, `;`, `/`, `+`)."""
+    return quote(text, safe="")
+
+
+def _basic(pair: str) -> str:
+    """`Basic <base64 of user:password in UTF-8>` (RFC 7617 §2.1: the charset a server may announce is UTF-8)."""
+    return "Basic " + base64.b64encode(pair.encode()).decode()
+
+
 def _token_text(token: Token, scheme_name: str) -> str:
     text = token() if callable(token) else token
     if not isinstance(text, str):
         raise AuthenticationError(f"the token source for {scheme_name!r} returned {type(text).__name__}, not str")
-    check_credential_text(text, scheme_name)
+    check_credential_text(text, scheme_name, AuthenticationError)
     return text
+
+
+def _is_token(credential: Any) -> bool:
+    """A str, or a callable that returns one on each request."""
+    return isinstance(credential, str) or callable(credential)
+
+
+def _describe_http(scheme: Mapping[str, Any]) -> str:
+    return f"http {scheme.get('scheme', '')}".strip()
 
 
 @dataclass
 class HttpAuthorization(Provider):
-    """`Authorization: <Scheme> <token>`: bearer (and oauth2/openIdConnect tokens), or any other http scheme."""
+    """`Authorization: <Scheme> <token>`: http bearer, or any other http scheme but basic, from a token."""
 
     scheme_name: str
     auth_scheme: str
     token: Token = field(repr=False)
+
+    @classmethod
+    def make(cls, name: str, scheme: Mapping[str, Any], credential: Any,
+             scopes: list[str]) -> tuple[Provider, TokenFetch | None] | None:
+        if not _is_token(credential):
+            return None
+        label = "Bearer" if _http_scheme(scheme) == "bearer" else str(scheme.get("scheme"))
+        return cls(name, label, credential), None
+
+    describe = staticmethod(_describe_http)
 
     def apply(self, applied: Applied) -> None:
         applied.headers["Authorization"] = f"{self.auth_scheme} {_token_text(self.token, self.scheme_name)}"
@@ -108,34 +152,93 @@ class HttpAuthorization(Provider):
 
 @dataclass
 class HttpBasic(Provider):
-    scheme_name: str
+    """`Authorization: Basic base64(user:password)` from a `(user, password)` pair."""
+
     username: str = field(repr=False)
     password: str = field(repr=False)
+    one_secret: ClassVar[bool] = False  # a pair, not one string
+
+    @classmethod
+    def make(cls, name: str, scheme: Mapping[str, Any], credential: Any,
+             scopes: list[str]) -> tuple[Provider, TokenFetch | None] | None:
+        if isinstance(credential, tuple) and len(credential) == 2:
+            return cls(str(credential[0]), str(credential[1])), None
+        return None
+
+    describe = staticmethod(_describe_http)
 
     def apply(self, applied: Applied) -> None:
-        pair = f"{self.username}:{self.password}".encode("utf-8")
-        applied.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        applied.headers["Authorization"] = _basic(f"{self.username}:{self.password}")
         applied.secret_headers.add("authorization")
 
 
 @dataclass
 class ApiKey(Provider):
+    """An apiKey scheme: the token under the scheme's `name`, in the place each subclass fills. This class
+    itself is the row of an `in` that is none of header, query and cookie: nothing can fill it."""
+
     scheme_name: str
     name: str
-    location: str  # header, query or cookie
     token: Token = field(repr=False)
 
+    @classmethod
+    def make(cls, name: str, scheme: Mapping[str, Any], credential: Any,
+             scopes: list[str]) -> tuple[Provider, TokenFetch | None] | None:
+        if cls is ApiKey or not scheme.get("name") or not _is_token(credential):
+            return None
+        return cls(name, str(scheme["name"]), credential), None
+
+    @staticmethod
+    def describe(scheme: Mapping[str, Any]) -> str:
+        return f"apiKey in {scheme.get('in')}"
+
+
+@dataclass
+class ApiKeyHeader(ApiKey):
+    def apply(self, applied: Applied) -> None:
+        applied.headers[self.name] = _token_text(self.token, self.scheme_name)
+        applied.secret_headers.add(self.name.lower())
+
+
+@dataclass
+class ApiKeyQuery(ApiKey):
     def apply(self, applied: Applied) -> None:
         value = _token_text(self.token, self.scheme_name)
-        if self.location == "header":
-            applied.headers[self.name] = value
-            applied.secret_headers.add(self.name.lower())
-        elif self.location == "query":
-            applied.query.append(f"{quote(self.name, safe='[]')}={quote(value, safe='')}")
-            applied.secret_query.add(self.name)
-        else:
-            applied.cookies.append(f"{self.name}={quote(value, safe='')}")
-            applied.secret_headers.add("cookie")
+        applied.query.append(f"{quote(self.name, safe='[]')}={_percent(value)}")
+        applied.secret_query.add(self.name)
+
+
+@dataclass
+class ApiKeyCookie(ApiKey):
+    def apply(self, applied: Applied) -> None:
+        value = _token_text(self.token, self.scheme_name)
+        applied.cookies.append(f"{self.name}={_percent(value)}")
+        applied.secret_headers.add("cookie")
+
+
+@dataclass
+class OAuth2Bearer(HttpAuthorization):
+    """oauth2 and openIdConnect: `Authorization: Bearer <token>`, the token given (a str or a callable), or
+    fetched with an `OAuth2ClientCredentials` from its `token_url` or the scheme's clientCredentials flow."""
+
+    @classmethod
+    def make(cls, name: str, scheme: Mapping[str, Any], credential: Any,
+             scopes: list[str]) -> tuple[Provider, TokenFetch | None] | None:
+        if isinstance(credential, OAuth2ClientCredentials):
+            token_url = credential.token_url or _flow_url(scheme, "clientCredentials", "tokenUrl")
+            if not token_url:
+                return None
+            return cls(name, "Bearer", credential.current), TokenFetch(credential, token_url, tuple(scopes))
+        if _is_token(credential):
+            return cls(name, "Bearer", credential), None
+        return None
+
+    @staticmethod
+    def describe(scheme: Mapping[str, Any]) -> str:
+        device = _flow_url(scheme, "deviceAuthorization", "deviceAuthorizationUrl")
+        if device is not None:
+            return f"oauth2: a token from the device authorization at {device}"
+        return str(scheme.get("type"))
 
 
 class OAuth2ClientCredentials:
@@ -183,10 +286,9 @@ class OAuth2ClientCredentials:
         if self.send_credentials_in_body:
             form.update(client_id=self.client_id, client_secret=self._secret.reveal())
         else:
-            pair = f"{quote(self.client_id, safe='')}:{quote(self._secret.reveal(), safe='')}".encode()
-            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+            headers["Authorization"] = _basic(f"{_percent(self.client_id)}:{_percent(self._secret.reveal())}")
             secret_headers = frozenset({"authorization"})
-        body = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in form.items()).encode()
+        body = urlencode(form).encode()
         return WireRequest("POST", self.token_url or token_url, headers, body, secret_headers=secret_headers)
 
     def accept(self, response: WireResponse) -> None:
@@ -202,7 +304,7 @@ class OAuth2ClientCredentials:
             raise AuthenticationError("the token endpoint's answer has no access_token") from None
         if not isinstance(token, str):
             raise AuthenticationError("the token endpoint's access_token is not a string")
-        check_credential_text(token, "the fetched access token")
+        check_credential_text(token, "the fetched access token", AuthenticationError)
         lifetime = answer.get("expires_in")
         lifetime = float(lifetime) if isinstance(lifetime, (int, float)) and lifetime > 0 else 3600.0
         self._token = Secret(token)
@@ -239,31 +341,15 @@ class OAuth2ClientCredentials:
         return self._token.reveal()
 
 
-@dataclass(frozen=True)
-class OAuth2Flow:
-    """One flow of an oauth2 scheme as the spec declares it. lago_dyn runs only client credentials itself;
-    for the others (authorization code, OpenAPI 3.2's device authorization) the caller obtains the token
-    and passes it as a str or a callable, and the URLs here say where."""
-
-    name: str  # clientCredentials, authorizationCode, implicit, password or deviceAuthorization
-    token_url: str | None = None
-    authorization_url: str | None = None  # authorizationCode and implicit
-    device_authorization_url: str | None = None  # deviceAuthorization (RFC 8628)
-    scopes: tuple[str, ...] = ()
-
-
-def oauth2_flows(scheme: Mapping[str, Any]) -> dict[str, OAuth2Flow]:
-    """The flows an oauth2 scheme declares, by name; malformed entries are left out."""
-    flows = scheme.get("flows") if isinstance(scheme.get("flows"), Mapping) else {}
-    found = {}
-    for name, flow in flows.items():
-        if isinstance(flow, Mapping):
-            url = {key: flow.get(key) if isinstance(flow.get(key), str) else None
-                   for key in ("tokenUrl", "authorizationUrl", "deviceAuthorizationUrl")}
-            scopes = tuple(flow.get("scopes") or ()) if isinstance(flow.get("scopes") or {}, Mapping) else ()
-            found[str(name)] = OAuth2Flow(str(name), url["tokenUrl"], url["authorizationUrl"],
-                                          url["deviceAuthorizationUrl"], scopes)
-    return found
+def _flow_url(scheme: Mapping[str, Any], flow: str, key: str) -> str | None:
+    """A URL one flow of an oauth2 scheme declares (`tokenUrl` of clientCredentials, `deviceAuthorizationUrl`
+    of OpenAPI 3.2's deviceAuthorization); None when the flow or its URL is missing or malformed. lago_dyn
+    runs only the client-credentials grant itself; for the others the caller obtains the token and passes
+    it as a str or a callable, and the missing-credentials message says where to get one."""
+    flows = scheme.get("flows")
+    entry = flows.get(flow) if isinstance(flows, Mapping) else None
+    url = entry.get(key) if isinstance(entry, Mapping) else None
+    return url if isinstance(url, str) and url else None
 
 
 @dataclass(frozen=True)
@@ -298,14 +384,14 @@ class Credentials:
     """The credentials a client was given, matched to the spec's security schemes."""
 
     def __init__(self, schemes: Mapping[str, Mapping[str, Any]], auth: Mapping[str, Credential] | None,
-                 api_key: str | None, api_key_source: str = "api_key="):
+                 api_key: str | None, api_key_source: str):
         self._schemes = schemes
         self._given: dict[str, Any] = {}
         self._api_key_source = api_key_source
         for name, credential in (auth or {}).items():
             if name not in schemes:
                 known = ", ".join(schemes) or "none"
-                raise ValueError(f"auth names the security scheme {name!r}, which the spec does not define "
+                raise ConfigurationError(f"auth names the security scheme {name!r}, which the spec does not define "
                                  f"(its schemes: {known})")
             if isinstance(credential, str):
                 check_credential_text(credential, name)
@@ -335,7 +421,6 @@ class Credentials:
             return Plan(())
         wanted: list[str] = []
         for requirement in security:
-            requirement = requirement or {}
             if not requirement:
                 return Plan(())  # anonymous access is allowed
             providers, fetches = [], []
@@ -358,50 +443,47 @@ class Credentials:
         credential = self._given.get(name)
         if scheme is None or credential is None:
             return None
-        kind = scheme.get("type")
-        if kind == "http":
-            http_scheme = str(scheme.get("scheme", "")).lower()
-            if http_scheme == "basic":
-                if isinstance(credential, tuple) and len(credential) == 2:
-                    return HttpBasic(name, str(credential[0]), str(credential[1])), None
-                return None
-            if isinstance(credential, (str,)) or callable(credential):
-                label = "Bearer" if http_scheme == "bearer" else str(scheme.get("scheme"))
-                return HttpAuthorization(name, label, credential), None
-            return None
-        if kind == "apiKey" and scheme.get("in") in ("header", "query", "cookie") and scheme.get("name"):
-            if isinstance(credential, str) or (callable(credential) and not isinstance(credential, OAuth2ClientCredentials)):
-                return ApiKey(name, str(scheme["name"]), str(scheme["in"]), credential), None
-            return None
-        if kind in ("oauth2", "openIdConnect"):
-            if isinstance(credential, OAuth2ClientCredentials):
-                flow = oauth2_flows(scheme).get("clientCredentials")
-                token_url = credential.token_url or (flow.token_url if flow is not None else None)
-                if not token_url:
-                    return None
-                fetch = TokenFetch(credential, str(token_url), tuple(scopes))
-                return HttpAuthorization(name, "Bearer", credential.current), fetch
-            if isinstance(credential, str) or callable(credential):
-                return HttpAuthorization(name, "Bearer", credential), None
+        provider = provider_for(scheme)
+        return provider.make(name, scheme, credential, scopes) if provider is not None else None
+
+
+#: The provider of each kind of security scheme (as openapi-core's SecurityProviderFactory), keyed by the
+#: scheme's `type` and, where one type is filled in different ways, by its `scheme` (http, lower-cased)
+#: or `in` (apiKey); a None variant serves every other value of that type. The one place that maps a
+#: scheme to its provider: a type not here (mutualTLS) takes no credential lago_dyn can send.
+PROVIDERS: dict[tuple[str, str | None], type[Provider]] = {
+    ("http", "basic"): HttpBasic,
+    ("http", None): HttpAuthorization,
+    ("apiKey", "header"): ApiKeyHeader,
+    ("apiKey", "query"): ApiKeyQuery,
+    ("apiKey", "cookie"): ApiKeyCookie,
+    ("apiKey", None): ApiKey,
+    ("oauth2", None): OAuth2Bearer,
+    ("openIdConnect", None): OAuth2Bearer,
+}
+
+
+def _http_scheme(scheme: Mapping[str, Any]) -> str:
+    """An http scheme's name, which is case-insensitive (RFC 9110 §11.1)."""
+    return str(scheme.get("scheme")).lower()
+
+
+def provider_for(scheme: Mapping[str, Any]) -> type[Provider] | None:
+    """The row of `PROVIDERS` for a security scheme, or None for a type lago_dyn cannot fill."""
+    kind = scheme.get("type")
+    if not isinstance(kind, str):
         return None
+    variant = _http_scheme(scheme) if kind == "http" else scheme.get("in") if kind == "apiKey" else None
+    return PROVIDERS.get((kind, variant if isinstance(variant, str) else None)) or PROVIDERS.get((kind, None))
 
 
 def _takes_one_secret(scheme: Mapping[str, Any]) -> bool:
-    kind = scheme.get("type")
-    if kind == "http":
-        return str(scheme.get("scheme", "")).lower() != "basic"
-    return kind in ("apiKey", "oauth2", "openIdConnect")
+    provider = provider_for(scheme)
+    return provider is not None and provider.one_secret
 
 
 def _kind(scheme: Mapping[str, Any] | None) -> str:
     if not scheme:
         return "undefined scheme"
-    kind = str(scheme.get("type"))
-    if kind == "http":
-        return f"http {scheme.get('scheme', '')}".strip()
-    if kind == "apiKey":
-        return f"apiKey in {scheme.get('in')}"
-    device = oauth2_flows(scheme).get("deviceAuthorization") if kind == "oauth2" else None
-    if device is not None and device.device_authorization_url:
-        return f"oauth2: a token from the device authorization at {device.device_authorization_url}"
-    return kind
+    provider = provider_for(scheme)
+    return provider.describe(scheme) if provider is not None else str(scheme.get("type"))

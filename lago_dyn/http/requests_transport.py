@@ -8,6 +8,9 @@ Messages are ours: host, port and path, never the query, a header or the text of
 
 from __future__ import annotations
 
+import logging
+import re
+from contextvars import ContextVar
 from typing import Iterator
 from urllib.parse import urlsplit
 
@@ -77,6 +80,7 @@ class RequestsTransport(SyncTransport):
         # Our errors are raised outside the `except` blocks: `raise ... from None` only hides the chain from
         # tracebacks, while `__context__` would still hold the requests exception, its URL and headers.
         problem: TransportError | None = None
+        mark = _sending.set(request)
         try:
             response = self._exchange(request)
         except requests.Timeout:
@@ -89,6 +93,8 @@ class RequestsTransport(SyncTransport):
             # http.client refuses header values it cannot encode; its message holds the value.
             problem = TransportError(f"{request.method} {request.path}: a header value cannot be sent "
                                      "(not Latin-1, or contains a line break)")
+        finally:
+            _sending.reset(mark)
         if problem is not None:
             raise problem
         return response
@@ -136,6 +142,30 @@ class RequestsTransport(SyncTransport):
     def close(self) -> None:
         if self.owns_session:
             self.session.close()
+
+
+#: The request this thread (or task) is sending through requests, for `_QueryHidden`.
+_sending: ContextVar[WireRequest | None] = ContextVar("lago_dyn_requests_request", default=None)
+
+
+#: A URL's query as urllib3 writes it in a log line (however requests encoded it): up to a space or quote.
+_QUERY = re.compile(r"\?[^\s\"']*")
+
+
+class _QueryHidden(logging.Filter):
+    """urllib3 logs each request's target at DEBUG (`http://host:80 "GET /v1/x?api_key=… HTTP/1.1" 200 12`),
+    query included: an apiKey in the query would reach any application that logs at DEBUG. In a line about
+    one of our requests, the query is left out, as in our own log lines (it may hold an API key or personal
+    data); other lines pass unchanged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _sending.get() is not None and isinstance(record.args, tuple):
+            record.args = tuple(_QUERY.sub("", arg) if isinstance(arg, str) else arg for arg in record.args)
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.poolmanager", "urllib3.util.retry"):
+    logging.getLogger(_name).addFilter(_QueryHidden())
 
 
 def _broken_stream(request: WireRequest, exc: Exception) -> TransportError:
