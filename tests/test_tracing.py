@@ -19,9 +19,11 @@ SECRET_VALUES = ("c-secret-id-9", API_KEY, "q-secret-7")
 @pytest.fixture(scope="module")
 def exporter():
     exporter = InMemorySpanExporter()
-    provider = sdk_trace.TracerProvider()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, sdk_trace.TracerProvider):  # a provider is set once per process
+        provider = sdk_trace.TracerProvider()
+        trace.set_tracer_provider(provider)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)  # once per process, as a program does at start-up
     return exporter
 
 
