@@ -22,6 +22,7 @@ from urllib.parse import unquote, urljoin
 from typing import Any, Callable, Iterable
 
 from .spec import walk
+from .spec.dialects import ecma_search
 from .errors import SpecError, Violation
 from .spec.model import Spec
 from .suggest import closest, did_you_mean
@@ -363,7 +364,7 @@ def _undeclared(error: Any) -> list[str]:
     declared = schema.get("properties") or {}
     patterns = list(schema.get("patternProperties") or {})
     return [str(key) for key in error.instance
-            if key not in declared and not any(re.search(pattern, str(key)) for pattern in patterns)]
+            if key not in declared and not any(ecma_search(pattern, str(key)) for pattern in patterns)]
 
 
 def shown(value: Any, limit: int = 80) -> str:

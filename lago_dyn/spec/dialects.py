@@ -12,6 +12,8 @@ The same rewrite gives the fast validator, which knows JSON Schema but not OpenA
 from __future__ import annotations
 
 import copy
+import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +83,7 @@ class Dialect:
     def judge_class(self, direction: str) -> Any:
         import openapi_schema_validator as oas
 
-        return getattr(oas, self.judge_names[direction == "write"])
+        return _reading_ecma_patterns(getattr(oas, self.judge_names[direction == "write"]))
 
     def format_checker(self) -> Any:
         import openapi_schema_validator as oas
@@ -100,11 +102,16 @@ class Dialect:
         something needs rewriting; the original is never changed."""
         needs_nullable = self.rewrites_nullable_for_fast_check and has_nullable(document)
         needs_ranges = _has_integer_formats(document)
-        if not (needs_nullable or needs_ranges):
+        needs_octal = _has_legacy_octal(document)
+        if not (needs_nullable or needs_ranges or needs_octal):
             return document
         document = copy.deepcopy(document)
         if needs_nullable:
             without_nullable(document)
+        if needs_octal:
+            for node in walk.mappings(document):
+                if isinstance(node.get("pattern"), str):
+                    node["pattern"] = without_legacy_octal(node["pattern"])
         if needs_ranges:
             for node in walk.mappings(document):
                 bounds = INTEGER_FORMATS.get(node.get("format")) if isinstance(node.get("format"), str) else None
@@ -143,3 +150,94 @@ def rewrites_nullable_at_load(root: Any) -> bool:
 def _has_integer_formats(document: Any) -> bool:
     return any(node.get("format") in INTEGER_FORMATS for node in walk.mappings(document)
                if isinstance(node.get("format"), str))
+
+
+# -- patterns are ECMA-262 -------------------------------------------------------------------------------
+# JSON Schema's `pattern` is an ECMA-262 regular expression. Python's `re` does not read some of it (the
+# Unicode property escapes `\p{L}`, `\P{Lu}`), and the fast validator does not read ECMA-262's legacy
+# octal escapes (Annex B: `[\000-\037]`, valid in every browser). Each engine is given what it reads.
+
+#: A backslash escape: `\\` or `\` and one character (so that `\\000` is not taken for an octal escape).
+_ESCAPE = re.compile(r"\\(?:0[0-7]{0,2}|[1-3][0-7]{2}|.)", re.S)
+
+
+def without_legacy_octal(pattern: str) -> str:
+    r"""`pattern` with each legacy octal escape (`\0`, `\012`, `\177`) written as the `\xHH` escape it
+    stands for (ECMA-262 Annex B.1.2); every other escape as it was."""
+
+    def replaced(match: re.Match) -> str:
+        text = match.group(0)
+        if text[1:].isdigit() and (text[1] == "0" or len(text) == 4):
+            return "\\x%02x" % int(text[1:], 8)
+        return text
+
+    return _ESCAPE.sub(replaced, pattern)
+
+
+def _has_legacy_octal(document: Any) -> bool:
+    return any(without_legacy_octal(node["pattern"]) != node["pattern"] for node in walk.mappings(document)
+               if isinstance(node.get("pattern"), str) and "\\" in node["pattern"])
+
+
+@functools.lru_cache(maxsize=4096)
+def compiled_pattern(pattern: str) -> Any:
+    """An ECMA-262 `pattern` compiled by an engine that reads it: `re` when it can, else the `regex`
+    module (Unicode property escapes); None when neither can (the fast validator refused it already)."""
+    try:
+        return re.compile(pattern)
+    except re.error:
+        pass
+    try:
+        import regex
+
+        return regex.compile(pattern, regex.V0)
+    except Exception:  # noqa: BLE001 (regex.error, and any pattern it cannot read)
+        return None
+
+
+def ecma_search(pattern: str, text: str) -> bool:
+    """Whether `text` matches the ECMA-262 `pattern` somewhere (JSON Schema's `pattern` is unanchored).
+    A pattern no engine here reads matches, so that it never turns a valid value into an error."""
+    compiled = compiled_pattern(pattern)
+    return compiled is None or compiled.search(text) is not None
+
+
+@functools.lru_cache(maxsize=None)
+def _reading_ecma_patterns(judge: Any) -> Any:
+    """The judge class with `pattern`, `patternProperties` and `additionalProperties` (which looks at the
+    pattern properties) reading ECMA-262 (see `ecma_search`); jsonschema's own use Python's `re`."""
+    from jsonschema import ValidationError, validators
+
+    original = judge.VALIDATORS
+
+    def pattern(validator: Any, pattern_text: Any, instance: Any, schema: Any) -> Any:
+        if validator.is_type(instance, "string") and isinstance(pattern_text, str) \
+                and not ecma_search(pattern_text, instance):
+            yield ValidationError(f"{instance!r} does not match {pattern_text!r}")
+
+    def pattern_properties(validator: Any, patterns: Any, instance: Any, schema: Any) -> Any:
+        if validator.is_type(instance, "object") and isinstance(patterns, dict):
+            for pattern_text, subschema in patterns.items():
+                for key, value in instance.items():
+                    if ecma_search(str(pattern_text), key):
+                        yield from validator.descend(value, subschema, path=key, schema_path=pattern_text)
+
+    def additional_properties(validator: Any, allowed: Any, instance: Any, schema: Any) -> Any:
+        patterns = schema.get("patternProperties")
+        if not validator.is_type(instance, "object") or not isinstance(patterns, dict) \
+                or all(isinstance(compiled_pattern(str(text)), re.Pattern) for text in patterns):
+            yield from original["additionalProperties"](validator, allowed, instance, schema)
+            return
+        declared = schema.get("properties") or {}
+        extras = sorted(key for key in instance if key not in declared
+                        and not any(ecma_search(str(text), key) for text in patterns))
+        if validator.is_type(allowed, "object"):
+            for extra in extras:
+                yield from validator.descend(instance[extra], allowed, path=extra)
+        elif allowed is False and extras:
+            verb = "does" if len(extras) == 1 else "do"
+            yield ValidationError(f"{', '.join(map(repr, extras))} {verb} not match any of the regexes: "
+                                  f"{', '.join(map(repr, sorted(patterns)))}")
+
+    return validators.extend(judge, {"pattern": pattern, "patternProperties": pattern_properties,
+                                     "additionalProperties": additional_properties})
