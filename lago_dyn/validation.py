@@ -153,7 +153,8 @@ class SchemaValidators:
                 return self._fast[key]
             try:
                 compiled = self._dialect.fast_validator_class()(
-                    {"$ref": schema_uri}, registry=self._fast_registry_for(schema_uri), validate_formats=formats
+                    {"$ref": schema_uri}, registry=self._fast_registry_for(schema_uri), validate_formats=formats,
+                    keywords=self._dialect.fast_keywords(),
                 )
             except ValueError:  # jsonschema_rs.ValidationError: the schema itself is broken
                 compiled = None

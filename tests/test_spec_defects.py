@@ -237,3 +237,22 @@ def test_legacy_octal_escapes_in_a_pattern_are_read_as_ecma_262_annex_b_says():
     with pytest.raises(lago_dyn.RequestValidationError, match="pattern"):
         client.make_thing("a/b")
     assert len(transport.requests) == 1
+
+
+@pytest.mark.parametrize("pattern, good, bad", [
+    (r"^[\w-.+]+@[\w-.+]+$", "a.b-c@d.e", "a b@c"),       # Annex B: a class escape beside '-' is a literal '-'
+    (r"^(\/(?!\.)+[a-z]+){1,4}$", "/a/b", "/.a"),           # Annex B: a quantified lookahead
+    (r"^.{0,262144}$", "short", None),                       # a large, valid, bounded repetition
+    (r"^[\u0020-\uD7FF\uE000-\uFFFD\t]*$", "text", "\x01"),  # ranges of UTF-16 code units
+])
+def test_every_ecma_262_pattern_compiles_and_both_checks_agree(pattern, good, bad):
+    # JSON Schema Validation 6.3.3: ECMA-262 patterns, which real descriptions write in all of ECMA-262's
+    # forms (Annex B included). None may make the schema refuse to compile (a SpecError after check()).
+    spec = lago_dyn.load_spec(taking({"type": "string", "pattern": pattern}), cache_dir=False)
+    spec.check()
+    client, transport = client_for(spec)
+    client.make_thing(good)
+    if bad is not None:
+        with pytest.raises(lago_dyn.RequestValidationError, match="pattern"):
+            client.make_thing(bad)
+    assert len(transport.requests) == 1

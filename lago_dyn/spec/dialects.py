@@ -75,6 +75,10 @@ class Dialect:
 
         return getattr(jsonschema_rs, f"{self.fast_draft}Validator")
 
+    def fast_keywords(self) -> dict[str, Any]:
+        """The keywords the fast check adds to JSON Schema's (see `fast_pattern`)."""
+        return {ECMA_PATTERN: _EcmaPattern}
+
     def fast_registry_draft(self) -> Any:
         import jsonschema_rs
 
@@ -102,16 +106,20 @@ class Dialect:
         something needs rewriting; the original is never changed."""
         needs_nullable = self.rewrites_nullable_for_fast_check and has_nullable(document)
         needs_ranges = _has_integer_formats(document)
-        needs_octal = _has_legacy_octal(document)
-        if not (needs_nullable or needs_ranges or needs_octal):
+        needs_patterns = _has_patterns_to_rewrite(document)
+        if not (needs_nullable or needs_ranges or needs_patterns):
             return document
         document = copy.deepcopy(document)
         if needs_nullable:
             without_nullable(document)
-        if needs_octal:
+        if needs_patterns:
             for node in walk.mappings(document):
                 if isinstance(node.get("pattern"), str):
-                    node["pattern"] = without_legacy_octal(node["pattern"])
+                    readable = fast_pattern(node["pattern"])
+                    if readable is None:  # judged by our ECMA-262 reading instead (FAST_KEYWORDS)
+                        node[ECMA_PATTERN] = node.pop("pattern")
+                    else:
+                        node["pattern"] = readable
         if needs_ranges:
             for node in walk.mappings(document):
                 bounds = INTEGER_FORMATS.get(node.get("format")) if isinstance(node.get("format"), str) else None
@@ -174,9 +182,40 @@ def without_legacy_octal(pattern: str) -> str:
     return _ESCAPE.sub(replaced, pattern)
 
 
-def _has_legacy_octal(document: Any) -> bool:
-    return any(without_legacy_octal(node["pattern"]) != node["pattern"] for node in walk.mappings(document)
-               if isinstance(node.get("pattern"), str) and "\\" in node["pattern"])
+#: Where the fast check's copy of a schema keeps a `pattern` its engine cannot read (see `fast_pattern`).
+ECMA_PATTERN = "x-lago-dyn-ecma-pattern"
+
+
+@functools.lru_cache(maxsize=4096)
+def fast_pattern(pattern: str) -> str | None:
+    """`pattern` as the fast validator reads it (legacy octal escapes rewritten), or None when its engine
+    cannot read it at all (Annex B's `[\\w-.]`, a lookahead with a quantifier, lone surrogates in a class,
+    `.{0,262144}` past its size limit: all ECMA-262): that pattern is then checked by `ecma_search`
+    through a keyword of our own, so the schema still compiles and both checks give one verdict."""
+    import jsonschema_rs
+
+    readable = without_legacy_octal(pattern)
+    try:
+        jsonschema_rs.Draft202012Validator({"pattern": readable})
+    except Exception:  # noqa: BLE001 (jsonschema_rs.ValidationError: "is not a regex")
+        return None
+    return readable
+
+
+def _has_patterns_to_rewrite(document: Any) -> bool:
+    return any(fast_pattern(node["pattern"]) != node["pattern"] for node in walk.mappings(document)
+               if isinstance(node.get("pattern"), str))
+
+
+class _EcmaPattern:
+    """The fast check's keyword for a pattern its engine cannot read (jsonschema_rs custom keyword)."""
+
+    def __init__(self, parent_schema: Any, value: Any, schema_path: Any):
+        self.pattern = value if isinstance(value, str) else ""
+
+    def validate(self, instance: Any) -> None:
+        if isinstance(instance, str) and not ecma_search(self.pattern, instance):
+            raise ValueError(f"{instance!r} does not match {self.pattern!r}")
 
 
 @functools.lru_cache(maxsize=4096)
