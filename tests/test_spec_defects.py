@@ -256,3 +256,36 @@ def test_every_ecma_262_pattern_compiles_and_both_checks_agree(pattern, good, ba
         with pytest.raises(lago_dyn.RequestValidationError, match="pattern"):
             client.make_thing(bad)
     assert len(transport.requests) == 1
+
+
+def test_path_items_and_operations_given_as_references_to_other_files_are_followed(tmp_path):
+    # Paths Object: a Path Item may be a `$ref` ("Allows for a referenced definition of this path item");
+    # multi-file layouts also keep each Operation Object in a file of its own. Both are read from where the
+    # reference leads, their own relative references resolved against that file; a cycle is refused.
+    (tmp_path / "paths.yaml").write_text(yaml.safe_dump({"things": {"get": {
+        "operationId": "listThings",
+        "parameters": [{"name": "limit", "in": "query", "required": True, "schema": {"$ref": "#/Limit"}}],
+        "responses": {"200": {"description": "ok"}}}}, "Limit": {"type": "integer"}}))
+    (tmp_path / "operations.yaml").write_text(yaml.safe_dump({"getThing": {
+        "operationId": "getThing", "security": [{"key": []}],
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"$ref": "#/Id"}}],
+        "responses": {"200": {"description": "ok"}}}, "Id": {"type": "string"}}))
+    main = document({"/things": {"$ref": "paths.yaml#/things"},
+                     "/things/{id}": {"get": {"$ref": "operations.yaml#/getThing"}}},
+                    components={"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}})
+    (tmp_path / "api.yaml").write_text(yaml.safe_dump(main))
+    spec = lago_dyn.load_spec(tmp_path / "api.yaml", cache_dir=False)
+    spec.check()
+    client, transport = client_for(spec)
+    assert list(inspect.signature(client.list_things).parameters)[0] == "limit"
+    assert list(inspect.signature(client.get_thing).parameters)[0] == "id"
+    with pytest.raises(lago_dyn.RequestValidationError, match="limit"):
+        client.list_things("ten")
+    client.list_things(10)
+    with pytest.raises(lago_dyn.MissingCredentialsError):
+        client.get_thing("a")  # the referenced operation's own security applies
+    assert [request.url for request in transport.requests] == [BASE + "/things?limit=10"]
+    main["paths"]["/loop"] = {"get": {"$ref": "#/paths/~1loop/get"}}
+    (tmp_path / "api.yaml").write_text(yaml.safe_dump(main))
+    with pytest.raises(lago_dyn.SpecError, match="cycle"):
+        lago_dyn.load_spec(tmp_path / "api.yaml", cache_dir=False)

@@ -184,6 +184,8 @@ class Declaration:
     item: str | tuple[str, str]
     #: From the Path Item to the Operation Object: ("get",) or ("additionalOperations", "COPY").
     steps: tuple[str, ...]
+    #: Where the Operation Object is when it was given as a `$ref` (another file's, say), else None.
+    referenced_uri: str | None = None
 
     @functools.cached_property
     def item_uri(self) -> str:
@@ -191,7 +193,7 @@ class Declaration:
 
     @functools.cached_property
     def uri(self) -> str:
-        return child_uri(self.item_uri, *self.steps)
+        return self.referenced_uri or child_uri(self.item_uri, *self.steps)
 
     def arguments(self, operation: Operation) -> tuple[tuple[Parameter, ...], Body | None]:
         """Parameters (operation-level ones win over the Path Item's) in call order, and the body."""
@@ -435,6 +437,12 @@ class Spec:
                     raise SpecError(f"{section}.{key} must be a mapping")
                 shared = path_item.get("parameters") or []
                 for method, raw, steps in _operations_of(path_item):
+                    referenced_uri = None
+                    if "$ref" in raw:  # an Operation Object kept elsewhere (a multi-file layout): followed
+                        item_uri = item if isinstance(item, str) else pointer_uri(self.base_uri, *item)
+                        raw, referenced_uri = self.resolve(raw, child_uri(item_uri, *steps))
+                        if not isinstance(raw, dict):
+                            raise SpecError(f"{section}.{key}.{'.'.join(steps)}: its $ref leads to no Operation Object")
                     operation_id = raw.get("operationId")
                     yield Operation(
                         name=naming.operation_name(operation_id if isinstance(operation_id, str) else None,
@@ -443,7 +451,8 @@ class Spec:
                         tags=tuple(str(tag) for tag in raw.get("tags") or ()),
                         summary=str(raw.get("summary") or ""), description=str(raw.get("description") or ""),
                         deprecated=bool(raw.get("deprecated")), security=raw.get("security", self.root.get("security")),
-                        is_webhook=is_webhook, declaration=Declaration(self, raw, shared, item, steps),
+                        is_webhook=is_webhook,
+                        declaration=Declaration(self, raw, shared, item, steps, referenced_uri),
                     )
 
     def check(self) -> None:
