@@ -289,3 +289,20 @@ def test_path_items_and_operations_given_as_references_to_other_files_are_follow
     (tmp_path / "api.yaml").write_text(yaml.safe_dump(main))
     with pytest.raises(lago_dyn.SpecError, match="cycle"):
         lago_dyn.load_spec(tmp_path / "api.yaml", cache_dir=False)
+
+
+def test_check_follows_every_reference_an_operation_reaches_so_nothing_fails_later():
+    # A Reference Object's `$ref` must lead to a node (JSON Pointer, RFC 6901 section 7: a pointer that
+    # does not resolve is an error). spec.check() is the promise: what it passes never raises a SpecError
+    # later (in help(), a signature or a call), so a reference that leads nowhere is reported by check(),
+    # with the pointer, however deep in a schema it is.
+    broken = {"type": "object", "properties": {"value": {"type": "array", "items": {
+        "$ref": "#/components/schemas/Missing"}}}}
+    spec = lago_dyn.load_spec(taking({"$ref": "#/components/schemas/Thing"}) | {
+        "components": {"schemas": {"Thing": broken}}}, cache_dir=False)
+    with pytest.raises(lago_dyn.SpecError, match=r"makeThing: the \$ref '#/components/schemas/Missing' at "
+                                                 r".*#/components/schemas/Thing/properties/value/items leads nowhere"):
+        spec.check()
+    data_only = taking({"type": "object", "example": {"$ref": "#/not/a/reference"},
+                        "properties": {"a": {"default": {"$ref": "#/nowhere"}}}})
+    lago_dyn.load_spec(data_only, cache_dir=False).check()  # `$ref` inside example data is data

@@ -55,6 +55,9 @@ def child_uri(uri: str, *tokens: str) -> str:
     return uri + "".join(["/" + _escape(token) for token in tokens])
 
 
+#: Keys whose value is data, not part of the document's structure: a `$ref` key inside is no reference.
+_DATA_KEYS = frozenset({"example", "default", "enum", "const"})
+
 #: The style a parameter has when it names none, by location (OpenAPI 3.x, Parameter Object `style`).
 DEFAULT_STYLES = {"path": "simple", "header": "simple", "query": "form", "cookie": "form"}
 
@@ -456,10 +459,50 @@ class Spec:
                     )
 
     def check(self) -> None:
-        """Read every operation now (they are read on first use otherwise): a SpecError for the first
-        malformed one. For a CI step that vets a new spec release before it reaches users."""
-        for operation in (*self.operations.values(), *self.webhooks.values()):
+        """Read every operation now (they are read on first use otherwise), and follow every `$ref` they
+        reach: a SpecError for the first malformed operation or reference that leads nowhere, naming
+        where it stands. For a CI step that vets a new spec release before it reaches users: a document
+        it passes raises no SpecError later, in a signature, a docstring or a call."""
+        operations = (*self.operations.values(), *self.webhooks.values())
+        for operation in operations:
             operation.parameters, operation.responses  # noqa: B018 (read for their errors)
+        walked: set[str] = set()
+        for operation in operations:
+            declaration = operation.declaration
+            if declaration is None:
+                continue
+            self._check_references(operation, declaration.raw, declaration.uri, walked)
+            self._check_references(operation, declaration.shared, child_uri(declaration.item_uri, "parameters"),
+                                   walked)
+
+    def _check_references(self, operation: Operation, start: Any, start_uri: str, walked: set[str]) -> None:
+        """Every `$ref` below `start` (and below what they lead to, each target once) leads to a node."""
+        pending: list[tuple[Any, str, tuple[str, ...], str | None]] = [(start, start_uri, (), None)]
+        while pending:
+            node, base, path, parent_key = pending.pop()
+            if isinstance(node, list):
+                pending.extend((item, base, (*path, str(index)), parent_key) for index, item in enumerate(node))
+                continue
+            if not isinstance(node, dict) or "$id" in node:  # a schema resource of its own: its base differs
+                continue
+            reference = node.get("$ref")
+            if isinstance(reference, str):
+                target = base.partition("#")[0] + reference if reference[:1] == "#" else urljoin(base, reference)
+                target = target if "#" in target else target + "#"
+                if target not in walked:
+                    walked.add(target)
+                    try:
+                        found = self.node_at(target)
+                    except SpecError as error:
+                        where = child_uri(base, *path) if path else base
+                        raise SpecError(f"{operation.label}: the $ref {reference!r} at {where} leads nowhere "
+                                        f"({error})") from None
+                    pending.append((found, target, (), None))
+            for key, value in node.items():
+                if isinstance(value, (dict, list)) and key not in _DATA_KEYS \
+                        and not (key == "value" and parent_key != "properties") \
+                        and not (key == "examples" and isinstance(value, list)):
+                    pending.append((value, base, (*path, str(key)), key))
 
     def _read_parameter(self, item: Any, uri: str, operation: str) -> Parameter:
         raw, uri = self.resolve(item, uri)
