@@ -306,3 +306,17 @@ def test_check_follows_every_reference_an_operation_reaches_so_nothing_fails_lat
     data_only = taking({"type": "object", "example": {"$ref": "#/not/a/reference"},
                         "properties": {"a": {"default": {"$ref": "#/nowhere"}}}})
     lago_dyn.load_spec(data_only, cache_dir=False).check()  # `$ref` inside example data is data
+
+
+def test_a_pattern_that_backtracks_exponentially_never_hangs_help_or_a_call():
+    # A real description's URL pattern: Python's re needs 16 s for one 35-character value that does not
+    # match it, and doubles with each character more. help() (its example) and validation must not hang.
+    url = r"^(https?:\/\/)?([\da-z\.-]+)\.([a-z\.]{2,6})([\/\w \.-]*)*\/?$"
+    slow = "http://a.com/" + "a" * 40 + "!"
+    schema = {"type": "object", "properties": {"site": {"type": "string", "pattern": url, "example": slow}}}
+    client, transport = client_for(taking(schema))
+    assert "site" in client.make_thing.__doc__
+    with pytest.raises(lago_dyn.RequestValidationError, match="body.site: .*pattern"):
+        client.make_thing({"site": slow})
+    client.make_thing({"site": "https://example.com/a/b"})
+    assert len(transport.requests) == 1

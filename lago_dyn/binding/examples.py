@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import SpecError
 from ..spec.model import Spec
+from ..spec import dialects
+from ..spec.dialects import ecma_search
 
 if TYPE_CHECKING:
     from ..validation import SchemaValidators
@@ -222,10 +224,7 @@ def _fits(value: Any, schema: dict[str, Any]) -> bool:
 
 
 def _search(pattern: str, text: str) -> bool:
-    try:
-        return re.search(pattern, text) is not None
-    except re.error:
-        return True  # a pattern Python cannot read is not ours to enforce
+    return ecma_search(pattern, text)  # ECMA-262, and bounded in time: Python's re can backtrack for hours
 
 
 def _string(schema: dict[str, Any]) -> Any:
@@ -261,12 +260,10 @@ def _number(schema: dict[str, Any], kind: str) -> Any:
 
 def _matching(pattern: str, preferred: str, *, nullable: bool) -> Any:
     """A short string matching `pattern`; None where null is allowed and nothing can be made."""
-    try:
-        compiled = re.compile(pattern)
-    except re.error:
+    if dialects.compiled_pattern(pattern) is None:
         return preferred
     for candidate in (preferred, *_PATTERN_CANDIDATES, _from_regex(pattern)):
-        if candidate is not None and compiled.search(candidate):
+        if candidate is not None and _search(pattern, candidate):
             return candidate
     return None if nullable else preferred
 
