@@ -79,7 +79,7 @@ def every_nth(paths: list[str], count: int) -> list[str]:
 
 #: SpecError messages -> the class of defect they name (the first match wins); see tests/corpus/defects.txt.
 DEFECT_CLASSES = [
-    ("repeated operationId", re.compile(r"operationId .* (is used by|twice|repeated)|same operationId", re.I)),
+    ("repeated operationId", re.compile(r"share the operationId")),
     ("parameter without name/in", re.compile(r"parameter at .* needs a 'name' and an 'in'")),
     ("$ref to nothing", re.compile(r"nothing at that pointer|cannot be resolved|no such|not found", re.I)),
     ("$ref cycle", re.compile(r"cycle", re.I)),

@@ -320,3 +320,15 @@ def test_a_pattern_that_backtracks_exponentially_never_hangs_help_or_a_call():
         client.make_thing({"site": slow})
     client.make_thing({"site": "https://example.com/a/b"})
     assert len(transport.requests) == 1
+
+
+def test_a_parameter_called_body_beside_a_request_body_keeps_both_reachable():
+    # Parameter names are free strings (Parameter Object `name`), so a query parameter may be called
+    # "body" (GameSparks' description has one) while the operation also takes a Request Body.
+    spec = taking({"type": "object"})
+    spec["paths"]["/things"]["post"]["parameters"] = [query("body"), query("Body")]
+    client, transport = client_for(spec)
+    arguments = [name for name in inspect.signature(client.make_thing).parameters if not name.startswith("_")]
+    assert arguments == ["body_3", "body", "body_2"]  # the required body first, then the parameters in order
+    client.make_thing({"a": 1}, body="q")
+    assert transport.requests[0].url == BASE + "/things?body=q" and json.loads(transport.requests[0].body) == {"a": 1}

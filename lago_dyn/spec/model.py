@@ -634,7 +634,7 @@ def _unique_python_names(parameters: list[Parameter], body: Body | None) -> tupl
     (`StartTime`, `StartTime<`, `StartTime>`; `MaxResults` and `maxResults`) are kept by the first in
     spec order, and the others get the word for a trailing comparison sign (`start_time_before`,
     `start_time_after`) or else a number (`max_results_2`). A body clashing with a parameter becomes
-    `body`. The docstring shows each argument's name in the spec."""
+    `body` (`body_2` when a parameter is called `body`). The docstring shows each argument's name in the spec."""
     from dataclasses import replace
 
     locations: dict[str, set[str]] = {}
@@ -656,7 +656,10 @@ def _unique_python_names(parameters: list[Parameter], body: Body | None) -> tupl
         taken.add(name)
         unique.append(parameter if name == parameter.python_name else replace(parameter, python_name=name))
     if body is not None and body.python_name in taken:
-        body = replace(body, python_name="body")
+        name, number = "body", 2
+        while name in taken:  # a parameter may itself be called `body`
+            name, number = f"body_{number}", number + 1
+        body = replace(body, python_name=name)
     return unique, body
 
 
