@@ -83,6 +83,7 @@ DEFECT_CLASSES = [
     ("parameter without name/in", re.compile(r"parameter at .* needs a 'name' and an 'in'")),
     ("$ref to nothing", re.compile(r"nothing at that pointer|cannot be resolved|no such|not found", re.I)),
     ("$ref cycle", re.compile(r"cycle", re.I)),
+    ("schema is not JSON Schema", re.compile(r"is not valid JSON Schema|cannot be compiled")),
     ("path parameter not declared", re.compile(r"path parameter", re.I)),
 ]
 

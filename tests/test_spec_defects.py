@@ -332,3 +332,18 @@ def test_a_parameter_called_body_beside_a_request_body_keeps_both_reachable():
     assert arguments == ["body_3", "body", "body_2"]  # the required body first, then the parameters in order
     client.make_thing({"a": 1}, body="q")
     assert transport.requests[0].url == BASE + "/things?body=q" and json.loads(transport.requests[0].body) == {"a": 1}
+
+
+def test_check_reports_a_schema_that_is_no_json_schema_with_its_pointer():
+    # JSON Schema Validation 6.3.3: "The value of this keyword [pattern] MUST be a string"; 6.1.1: `type`
+    # is a string or an array of them. The validators compile such a schema only at a call, so check()
+    # (the promise: nothing fails later) reads every schema the operations reach and names the broken one.
+    thing = {"type": "object", "properties": {"timecode": {"type": "string", "pattern": 0}}}
+    spec = lago_dyn.load_spec(taking({"$ref": "#/components/schemas/Thing"}) | {
+        "components": {"schemas": {"Thing": thing}}}, cache_dir=False)
+    with pytest.raises(lago_dyn.SpecError, match=r"#/components/schemas/Thing is not valid JSON Schema: 0 is not "
+                                                 r"of type \"string\" \(at properties/timecode/pattern\)"):
+        spec.check()
+    thing["properties"]["timecode"] = {"type": "string", "pattern": r"^\d{2}:\d{2}$", "nullable": True}
+    lago_dyn.load_spec(taking({"$ref": "#/components/schemas/Thing"}) | {
+        "components": {"schemas": {"Thing": thing}}}, cache_dir=False).check()

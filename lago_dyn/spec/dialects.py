@@ -79,6 +79,26 @@ class Dialect:
         """The keywords the fast check adds to JSON Schema's (see `fast_pattern`)."""
         return {ECMA_PATTERN: _EcmaPattern}
 
+    def schema_problem(self, schema: Any) -> str | None:
+        """What makes `schema` (one node, its `$ref`s not followed) no valid JSON Schema of this version,
+        as the fast check would find when it compiles it; None when it is valid."""
+        import jsonschema_rs
+
+        if not isinstance(schema, (dict, bool)):
+            return f"a schema is an object, not {type(schema).__name__}"
+        if isinstance(schema, bool) or not schema:
+            return None
+        checked = dict(self.fast_document(schema))
+        checked["$schema"] = _META_SCHEMAS[self.fast_draft]
+        try:
+            jsonschema_rs.meta.validate(checked)
+        except jsonschema_rs.ValidationError as error:
+            return str(error).splitlines()[0] + (f" (at {'/'.join(map(str, error.instance_path))})"
+                                                 if error.instance_path else "")
+        except Exception:  # noqa: BLE001 (a meta-schema it cannot find: not ours to judge)
+            return None
+        return None
+
     def fast_registry_draft(self) -> Any:
         import jsonschema_rs
 
@@ -128,6 +148,9 @@ class Dialect:
                     node["maximum"] = min(node.get("maximum", bounds[1]), bounds[1])
         return document
 
+
+_META_SCHEMAS = {"Draft4": "http://json-schema.org/draft-04/schema#",
+                 "Draft202012": "https://json-schema.org/draft/2020-12/schema"}
 
 #: OpenAPI's integer formats and the ranges they name.
 INTEGER_FORMATS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}

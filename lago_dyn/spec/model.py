@@ -474,6 +474,19 @@ class Spec:
             self._check_references(operation, declaration.raw, declaration.uri, walked)
             self._check_references(operation, declaration.shared, child_uri(declaration.item_uri, "parameters"),
                                    walked)
+        # Every schema the operations reach must be JSON Schema (the validators compile them at a call):
+        # the operations' own, and the components their references lead to (each checked whole).
+        schemas = {uri for uri in walked if "/components/schemas/" in uri}
+        for operation in operations:
+            body = operation.body
+            schemas.update(parameter.schema_uri for parameter in operation.parameters)
+            schemas.update(content.schema_uri for content in (body.content.values() if body else ()))
+            for response in operation.responses.values():
+                schemas.update((*response.content.values(), *response.item_schemas.values()))
+        for uri in sorted(uri for uri in schemas if uri):
+            problem = self.dialect.schema_problem(self.node_at(uri))
+            if problem:
+                raise SpecError(f"the schema at {uri} is not valid JSON Schema: {problem}")
 
     def _check_references(self, operation: Operation, start: Any, start_uri: str, walked: set[str]) -> None:
         """Every `$ref` below `start` (and below what they lead to, each target once) leads to a node."""
