@@ -52,7 +52,7 @@ def _described(failures):
 
 def _unexpected(path, result):
     """Failures other than the document's listed genuine defect and its known bug (regressions.txt)."""
-    return corpus.unexpected_failures(result, (corpus.listed_defects().get(path), corpus.known_bugs().get(path)))
+    return corpus.unexpected_failures(result, {corpus.listed_defects().get(path), *corpus.known_bugs().get(path, ())})
 
 
 def test_the_sample_has_no_failure_but_the_listed_ones(outcomes):
