@@ -347,3 +347,15 @@ def test_check_reports_a_schema_that_is_no_json_schema_with_its_pointer():
     thing["properties"]["timecode"] = {"type": "string", "pattern": r"^\d{2}:\d{2}$", "nullable": True}
     lago_dyn.load_spec(taking({"$ref": "#/components/schemas/Thing"}) | {
         "components": {"schemas": {"Thing": thing}}}, cache_dir=False).check()
+
+
+def test_check_ignores_what_openapi_3_0_says_to_ignore_beside_a_ref():
+    # OpenAPI 3.0, Reference Object: "This object cannot be extended with additional properties and any
+    # properties added SHALL be ignored." So `type: application/json` beside a `$ref` breaks nothing.
+    spec = taking({"$ref": "#/components/schemas/Thing", "type": "application/json", "allOf": {"3": {}}})
+    spec.update(openapi="3.0.3", components={"schemas": {"Thing": {"type": "object"}}})
+    loaded = lago_dyn.load_spec(spec, cache_dir=False)
+    loaded.check()
+    client, transport = client_for(loaded)
+    client.make_thing({"a": 1})
+    assert len(transport.requests) == 1

@@ -89,9 +89,14 @@ class Dialect:
         if isinstance(schema, bool) or not schema:
             return None
         checked = copy.deepcopy(self.fast_document(schema))
-        for node in walk.mappings(checked):  # a pattern string never refuses a schema: see fast_pattern
-            if isinstance(node.get("pattern"), str):
+        for node in list(walk.mappings(checked)):
+            if isinstance(node.get("pattern"), str):  # a pattern string never refuses a schema: fast_pattern
                 node["pattern"] = ""
+            if self.version == "3.0" and isinstance(node.get("$ref"), str) and len(node) > 1:
+                # OpenAPI 3.0's Reference Object: "any properties added SHALL be ignored" (draft 4 too)
+                reference = node["$ref"]
+                node.clear()
+                node["$ref"] = reference
         checked["$schema"] = _META_SCHEMAS[self.fast_draft]
         try:
             jsonschema_rs.meta.validate(checked)
