@@ -22,6 +22,7 @@ from urllib.parse import unquote, urljoin
 from typing import Any, Callable, Iterable, Mapping
 
 from .spec import schema, walk
+from .spec.dialects import ecma_search
 from .errors import SpecError, Violation
 from .spec.model import Spec
 from .suggest import closest, did_you_mean
@@ -138,7 +139,8 @@ class SchemaValidators:
                     if any(node.get(marker) is True for node in walk.mappings(list(skeletons.values()))))
             try:
                 compiled = self._dialect.fast_validator_class()(
-                    {"$ref": schema_uri}, registry=self._fast_registry(skeletons), validate_formats=formats
+                    {"$ref": schema_uri}, registry=self._fast_registry(skeletons), validate_formats=formats,
+                    keywords=self._dialect.fast_keywords(),
                 )
             except ValueError:  # jsonschema_rs.ValidationError: the schema itself is broken
                 compiled = None
@@ -369,13 +371,11 @@ def _missing_properties(error: Any) -> list[str]:
 
 def _undeclared(error: Any) -> list[str]:
     """The keys additionalProperties/unevaluatedProperties refused: not declared, matching no pattern."""
-    import re
-
     schema = error.schema  # the object holding the keyword (`_refused_keys_known` checked it for the other)
     declared = schema.get("properties") or {}
     patterns = list(schema.get("patternProperties") or {})
     return [str(key) for key in error.instance
-            if key not in declared and not any(re.search(pattern, str(key)) for pattern in patterns)]
+            if key not in declared and not any(ecma_search(pattern, str(key)) for pattern in patterns)]
 
 
 def shown(value: Any, limit: int = 80) -> str:

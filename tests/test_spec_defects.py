@@ -253,3 +253,167 @@ def test_patterns_are_ecma_262_for_the_check_and_the_explanation(value, valid):
     for other in ({}, {"age": "x"}):  # one verdict for the name, whatever else is wrong
         rules = [(v.location, v.rule) for v in spec.validate("make_x", {"name": value, **other})]
         assert (("body.name", "pattern") not in rules) is valid
+
+
+def taking(schema):
+    """A document whose one operation takes a JSON body of `schema`."""
+    return document({"/things": {"post": {
+        "operationId": "makeThing",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
+        "responses": {"200": {"description": "ok"}}}}})
+
+
+def test_patterns_are_ecma_262_unicode_property_escapes_included():
+    # JSON Schema Validation 6.3.3: `pattern` is "a regular expression, according to the ECMA-262 regular
+    # expression dialect"; ECMA-262 reads `\p{L}` (a letter) in Unicode mode. A valid value passes, an
+    # invalid one is a RequestValidationError naming the rule, never an error of Python's `re`.
+    client, transport = client_for(taking({
+        "type": "object",
+        "properties": {"name": {"type": "string", "pattern": r"^[\p{L}\p{Z}]+$"}},
+        "patternProperties": {r"^x-\p{Ll}+$": {"type": "string"}},
+        "additionalProperties": False,
+    }))
+    client.make_thing({"name": "Zoë Ångström", "x-émoji": "ok"})
+    assert len(transport.requests) == 1
+    with pytest.raises(lago_dyn.RequestValidationError, match=r"body.name: .*does not match the pattern"):
+        client.make_thing({"name": "R2-D2"})
+    with pytest.raises(lago_dyn.RequestValidationError, match=r"X-Up"):
+        client.make_thing({"name": "a", "X-Up": "no"})
+    assert len(transport.requests) == 1
+
+
+def test_legacy_octal_escapes_in_a_pattern_are_read_as_ecma_262_annex_b_says():
+    # ECMA-262 Annex B.1.2 (web browsers): `\0` followed by octal digits is a legacy octal escape, so
+    # `[^\000-\037]` is "no control character". Real descriptions write it (AWS); spec.check() passes it,
+    # so it must never be a SpecError at the first call.
+    spec = lago_dyn.load_spec(taking({"type": "string", "pattern": r"^[^/:|\000-\037]+$"}), cache_dir=False)
+    spec.check()
+    client, transport = client_for(spec)
+    client.make_thing("plain-name")
+    with pytest.raises(lago_dyn.RequestValidationError, match="pattern"):
+        client.make_thing("tab\there")
+    with pytest.raises(lago_dyn.RequestValidationError, match="pattern"):
+        client.make_thing("a/b")
+    assert len(transport.requests) == 1
+
+
+@pytest.mark.parametrize("pattern, good, bad", [
+    (r"^[\w-.+]+@[\w-.+]+$", "a.b-c@d.e", "a b@c"),       # Annex B: a class escape beside '-' is a literal '-'
+    (r"^(\/(?!\.)+[a-z]+){1,4}$", "/a/b", "/.a"),           # Annex B: a quantified lookahead
+    (r"^.{0,262144}$", "short", None),                       # a large, valid, bounded repetition
+    (r"^[\u0020-\uD7FF\uE000-\uFFFD\t]*$", "text", "\x01"),  # ranges of UTF-16 code units
+])
+def test_every_ecma_262_pattern_compiles_and_both_checks_agree(pattern, good, bad):
+    # JSON Schema Validation 6.3.3: ECMA-262 patterns, which real descriptions write in all of ECMA-262's
+    # forms (Annex B included). None may make the schema refuse to compile (a SpecError after check()).
+    spec = lago_dyn.load_spec(taking({"type": "string", "pattern": pattern}), cache_dir=False)
+    spec.check()
+    client, transport = client_for(spec)
+    client.make_thing(good)
+    if bad is not None:
+        with pytest.raises(lago_dyn.RequestValidationError, match="pattern"):
+            client.make_thing(bad)
+    assert len(transport.requests) == 1
+
+
+def test_path_items_and_operations_given_as_references_to_other_files_are_followed(tmp_path):
+    # Paths Object: a Path Item may be a `$ref` ("Allows for a referenced definition of this path item");
+    # multi-file layouts also keep each Operation Object in a file of its own. Both are read from where the
+    # reference leads, their own relative references resolved against that file; a cycle is refused.
+    (tmp_path / "paths.yaml").write_text(yaml.safe_dump({"things": {"get": {
+        "operationId": "listThings",
+        "parameters": [{"name": "limit", "in": "query", "required": True, "schema": {"$ref": "#/Limit"}}],
+        "responses": {"200": {"description": "ok"}}}}, "Limit": {"type": "integer"}}))
+    (tmp_path / "operations.yaml").write_text(yaml.safe_dump({"getThing": {
+        "operationId": "getThing", "security": [{"key": []}],
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"$ref": "#/Id"}}],
+        "responses": {"200": {"description": "ok"}}}, "Id": {"type": "string"}}))
+    main = document({"/things": {"$ref": "paths.yaml#/things"},
+                     "/things/{id}": {"get": {"$ref": "operations.yaml#/getThing"}}},
+                    components={"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}})
+    (tmp_path / "api.yaml").write_text(yaml.safe_dump(main))
+    spec = lago_dyn.load_spec(tmp_path / "api.yaml", cache_dir=False)
+    spec.check()
+    client, transport = client_for(spec)
+    assert list(inspect.signature(client.list_things).parameters)[0] == "limit"
+    assert list(inspect.signature(client.get_thing).parameters)[0] == "id"
+    with pytest.raises(lago_dyn.RequestValidationError, match="limit"):
+        client.list_things("ten")
+    client.list_things(10)
+    with pytest.raises(lago_dyn.MissingCredentialsError):
+        client.get_thing("a")  # the referenced operation's own security applies
+    assert [request.url for request in transport.requests] == [BASE + "/things?limit=10"]
+    main["paths"]["/loop"] = {"get": {"$ref": "#/paths/~1loop/get"}}
+    (tmp_path / "api.yaml").write_text(yaml.safe_dump(main))
+    with pytest.raises(lago_dyn.SpecError, match="cycle"):
+        lago_dyn.load_spec(tmp_path / "api.yaml", cache_dir=False)
+
+
+def test_check_follows_every_reference_an_operation_reaches_so_nothing_fails_later():
+    # A Reference Object's `$ref` must lead to a node (JSON Pointer, RFC 6901 section 7: a pointer that
+    # does not resolve is an error). spec.check() is the promise: what it passes never raises a SpecError
+    # later (in help(), a signature or a call), so a reference that leads nowhere is reported by check(),
+    # with the pointer, however deep in a schema it is.
+    broken = {"type": "object", "properties": {"value": {"type": "array", "items": {
+        "$ref": "#/components/schemas/Missing"}}}}
+    spec = lago_dyn.load_spec(taking({"$ref": "#/components/schemas/Thing"}) | {
+        "components": {"schemas": {"Thing": broken}}}, cache_dir=False)
+    with pytest.raises(lago_dyn.SpecError, match=r"makeThing: the \$ref '#/components/schemas/Missing' at "
+                                                 r".*#/components/schemas/Thing/properties/value/items leads nowhere"):
+        spec.check()
+    data_only = taking({"type": "object", "example": {"$ref": "#/not/a/reference"},
+                        "properties": {"a": {"default": {"$ref": "#/nowhere"}}}})
+    lago_dyn.load_spec(data_only, cache_dir=False).check()  # `$ref` inside example data is data
+
+
+def test_a_pattern_that_backtracks_exponentially_never_hangs_help_or_a_call():
+    # A real description's URL pattern: Python's re needs 16 s for one 35-character value that does not
+    # match it, and doubles with each character more. help() (its example) and validation must not hang.
+    url = r"^(https?:\/\/)?([\da-z\.-]+)\.([a-z\.]{2,6})([\/\w \.-]*)*\/?$"
+    slow = "http://a.com/" + "a" * 40 + "!"
+    schema = {"type": "object", "properties": {"site": {"type": "string", "pattern": url, "example": slow}}}
+    client, transport = client_for(taking(schema))
+    assert "site" in client.make_thing.__doc__
+    with pytest.raises(lago_dyn.RequestValidationError, match="body.site: .*pattern"):
+        client.make_thing({"site": slow})
+    client.make_thing({"site": "https://example.com/a/b"})
+    assert len(transport.requests) == 1
+
+
+def test_a_parameter_called_body_beside_a_request_body_keeps_both_reachable():
+    # Parameter names are free strings (Parameter Object `name`), so a query parameter may be called
+    # "body" (GameSparks' description has one) while the operation also takes a Request Body.
+    spec = taking({"type": "object"})
+    spec["paths"]["/things"]["post"]["parameters"] = [query("body"), query("Body")]
+    client, transport = client_for(spec)
+    arguments = [name for name in inspect.signature(client.make_thing).parameters if not name.startswith("_")]
+    assert arguments == ["body_3", "body", "body_2"]  # the required body first, then the parameters in order
+    client.make_thing({"a": 1}, body="q")
+    assert transport.requests[0].url == BASE + "/things?body=q" and json.loads(transport.requests[0].body) == {"a": 1}
+
+
+def test_check_reports_a_schema_that_is_no_json_schema_with_its_pointer():
+    # JSON Schema Validation 6.3.3: "The value of this keyword [pattern] MUST be a string"; 6.1.1: `type`
+    # is a string or an array of them. The validators compile such a schema only at a call, so check()
+    # (the promise: nothing fails later) reads every schema the operations reach and names the broken one.
+    thing = {"type": "object", "properties": {"timecode": {"type": "string", "pattern": 0}}}
+    spec = lago_dyn.load_spec(taking({"$ref": "#/components/schemas/Thing"}) | {
+        "components": {"schemas": {"Thing": thing}}}, cache_dir=False)
+    with pytest.raises(lago_dyn.SpecError, match=r"#/components/schemas/Thing is not valid JSON Schema: 0 is not "
+                                                 r"of type \"string\" \(at properties/timecode/pattern\)"):
+        spec.check()
+    thing["properties"]["timecode"] = {"type": "string", "pattern": r"^\d{2}:\d{2}$", "nullable": True}
+    lago_dyn.load_spec(taking({"$ref": "#/components/schemas/Thing"}) | {
+        "components": {"schemas": {"Thing": thing}}}, cache_dir=False).check()
+
+
+def test_check_ignores_what_openapi_3_0_says_to_ignore_beside_a_ref():
+    # OpenAPI 3.0, Reference Object: "This object cannot be extended with additional properties and any
+    # properties added SHALL be ignored." So `type: application/json` beside a `$ref` breaks nothing.
+    spec = taking({"$ref": "#/components/schemas/Thing", "type": "application/json", "allOf": {"3": {}}})
+    spec.update(openapi="3.0.3", components={"schemas": {"Thing": {"type": "object"}}})
+    loaded = lago_dyn.load_spec(spec, cache_dir=False)
+    loaded.check()
+    client, transport = client_for(loaded)
+    client.make_thing({"a": 1})
+    assert len(transport.requests) == 1

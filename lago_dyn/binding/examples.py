@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import SpecError
 from ..spec.model import Spec
+from ..spec import dialects
+from ..spec.dialects import ecma_search
 
 if TYPE_CHECKING:
     from ..validation import SchemaValidators
@@ -149,10 +151,12 @@ class _Generator:
             for name, node in (schema.get("properties") or {}).items():
                 fields.setdefault(name, []).append((node, uri))
             required.update(name for name in schema.get("required") or () if isinstance(name, str))
-        wanted = [name for name in fields if (depth < ALL_PROPERTIES_DEPTH or name in required)
-                  and not self._marked(fields[name], depth)]
+        # readOnly properties are not sent in a request (nor writeOnly ones answered), required or not:
+        # "required" then applies to the other direction only (OpenAPI 3.0, Schema Object readOnly).
+        left_out = {name for name in fields if self._marked(fields[name], depth)}
+        wanted = [name for name in fields if (depth < ALL_PROPERTIES_DEPTH or name in required) and name not in left_out]
         result = {name: self.value(fields[name], depth + 1) for name in wanted}
-        for name in sorted(required - set(result)):  # required but described nowhere: any value will do
+        for name in sorted(required - set(result) - left_out):  # required but described nowhere: any value will do
             result[name] = "x"
         return result
 
@@ -253,10 +257,7 @@ def _fits(value: Any, schema: dict[str, Any]) -> bool:
 
 
 def _search(pattern: str, text: str) -> bool:
-    try:
-        return re.search(pattern, text) is not None
-    except re.error:
-        return True  # a pattern Python cannot read is not ours to enforce
+    return ecma_search(pattern, text)  # ECMA-262, and bounded in time: Python's re can backtrack for hours
 
 
 def _string(schema: dict[str, Any]) -> Any:
@@ -292,12 +293,10 @@ def _number(schema: dict[str, Any], kind: str) -> Any:
 
 def _matching(pattern: str, preferred: str, *, nullable: bool) -> Any:
     """A short string matching `pattern`; None where null is allowed and nothing can be made."""
-    try:
-        compiled = re.compile(pattern)
-    except re.error:
+    if dialects.compiled_pattern(pattern) is None:
         return preferred
     for candidate in (preferred, *_PATTERN_CANDIDATES, _from_regex(pattern)):
-        if candidate is not None and compiled.search(candidate):
+        if candidate is not None and _search(pattern, candidate):
             return candidate
     return None if nullable else preferred
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from . import walk
 
@@ -74,13 +75,47 @@ class Dialect:
 
         return getattr(jsonschema_rs, f"{self.fast_draft}Validator")
 
+    def fast_keywords(self) -> dict[str, Any]:
+        """The keywords the fast check adds to JSON Schema's (see `fast_pattern`)."""
+        return {ECMA_PATTERN: _EcmaPattern}
+
+    def schema_problem(self, schema: Any) -> str | None:
+        """What makes `schema` (one node, its `$ref`s not followed) no valid JSON Schema of this version,
+        as the fast check would find when it compiles it; None when it is valid."""
+        import jsonschema_rs
+
+        if not isinstance(schema, (dict, bool)):
+            return f"a schema is an object, not {type(schema).__name__}"
+        if isinstance(schema, bool) or not schema:
+            return None
+        checked = copy.deepcopy(self.fast_document(schema))
+        for node in list(walk.mappings(checked)):
+            if isinstance(node.get("pattern"), str):  # a pattern string never refuses a schema: fast_pattern
+                node["pattern"] = ""
+            if self.version == "3.0" and isinstance(node.get("$ref"), str) and len(node) > 1:
+                # OpenAPI 3.0's Reference Object: "any properties added SHALL be ignored" (draft 4 too)
+                reference = node["$ref"]
+                node.clear()
+                node["$ref"] = reference
+        checked["$schema"] = _META_SCHEMAS[self.fast_draft]
+        try:
+            jsonschema_rs.meta.validate(checked)
+        except jsonschema_rs.ValidationError as error:
+            return str(error).splitlines()[0] + (f" (at {'/'.join(map(str, error.instance_path))})"
+                                                 if error.instance_path else "")
+        except Exception:  # noqa: BLE001 (a meta-schema it cannot find: not ours to judge)
+            return None
+        return None
+
     def fast_registry_draft(self) -> Any:
         import jsonschema_rs
 
         return getattr(jsonschema_rs, self.fast_draft)
 
     def judge_class(self, direction: str) -> Any:
-        return _ecma_judge(self.judge_names[direction == "write"])
+        import openapi_schema_validator as oas
+
+        return _reading_ecma_patterns(getattr(oas, self.judge_names[direction == "write"]))
 
     def format_checker(self) -> Any:
         import openapi_schema_validator as oas
@@ -99,11 +134,20 @@ class Dialect:
         something needs rewriting; the original is never changed."""
         needs_nullable = self.rewrites_nullable_for_fast_check and has_nullable(document)
         needs_ranges = _has_integer_formats(document)
-        if not (needs_nullable or needs_ranges):
+        needs_patterns = _has_patterns_to_rewrite(document)
+        if not (needs_nullable or needs_ranges or needs_patterns):
             return document
         document = copy.deepcopy(document)
         if needs_nullable:
             without_nullable(document)
+        if needs_patterns:
+            for node in walk.mappings(document):
+                if isinstance(node.get("pattern"), str):
+                    readable = fast_pattern(node["pattern"])
+                    if readable is None:  # judged by our ECMA-262 reading instead (FAST_KEYWORDS)
+                        node[ECMA_PATTERN] = node.pop("pattern")
+                    else:
+                        node["pattern"] = readable
         if needs_ranges:
             for node in walk.mappings(document):
                 bounds = INTEGER_FORMATS.get(node.get("format")) if isinstance(node.get("format"), str) else None
@@ -112,6 +156,9 @@ class Dialect:
                     node["maximum"] = min(node.get("maximum", bounds[1]), bounds[1])
         return document
 
+
+_META_SCHEMAS = {"Draft4": "http://json-schema.org/draft-04/schema#",
+                 "Draft202012": "https://json-schema.org/draft/2020-12/schema"}
 
 #: OpenAPI's integer formats and the ranges they name.
 INTEGER_FORMATS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
@@ -144,30 +191,152 @@ def _has_integer_formats(document: Any) -> bool:
                if isinstance(node.get("format"), str))
 
 
-@functools.lru_cache(maxsize=None)
-def _ecma_judge(name: str) -> Any:
-    """openapi_schema_validator's judge `name`, reading `pattern` as JSON Schema says: an ECMA-262 regular
-    expression, matched by jsonschema-rs's engine, the one the fast check uses, so both give one verdict
-    (Python's `re` reads `\\d` differently, and cannot read `\\p{L}` at all)."""
-    import jsonschema.validators
-    import openapi_schema_validator as oas
+# -- patterns are ECMA-262 -------------------------------------------------------------------------------
+# JSON Schema's `pattern` is an ECMA-262 regular expression. Python's `re` does not read some of it (the
+# Unicode property escapes `\p{L}`, `\P{Lu}`), and the fast validator does not read ECMA-262's legacy
+# octal escapes (Annex B: `[\000-\037]`, valid in every browser). Each engine is given what it reads.
 
-    return jsonschema.validators.extend(getattr(oas, name), {"pattern": _ecma_pattern})
+#: A backslash escape: `\\` or `\` and one character (so that `\\000` is not taken for an octal escape).
+_ESCAPE = re.compile(r"\\(?:0[0-7]{0,2}|[1-3][0-7]{2}|.)", re.S)
 
 
-def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
-    from jsonschema.exceptions import ValidationError
+def without_legacy_octal(pattern: str) -> str:
+    r"""`pattern` with each legacy octal escape (`\0`, `\012`, `\177`) written as the `\xHH` escape it
+    stands for (ECMA-262 Annex B.1.2); every other escape as it was."""
 
-    if validator.is_type(instance, "string") and not _ecma_regex(pattern)(instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+    def replaced(match: re.Match) -> str:
+        text = match.group(0)
+        if text[1:].isdigit() and (text[1] == "0" or len(text) == 4):
+            return "\\x%02x" % int(text[1:], 8)
+        return text
+
+    return _ESCAPE.sub(replaced, pattern)
 
 
-@functools.lru_cache(maxsize=1024)
-def _ecma_regex(pattern: str) -> Callable[[str], bool]:
+#: Where the fast check's copy of a schema keeps a `pattern` its engine cannot read (see `fast_pattern`).
+ECMA_PATTERN = "x-lago-dyn-ecma-pattern"
+
+
+@functools.lru_cache(maxsize=4096)
+def fast_pattern(pattern: str) -> str | None:
+    """`pattern` as the fast validator reads it (legacy octal escapes rewritten), or None when its engine
+    cannot read it at all (Annex B's `[\\w-.]`, a lookahead with a quantifier, lone surrogates in a class,
+    `.{0,262144}` past its size limit: all ECMA-262): that pattern is then checked by `ecma_search`
+    through a keyword of our own, so the schema still compiles and both checks give one verdict."""
     import jsonschema_rs
 
+    readable = without_legacy_octal(pattern)
     try:
-        return jsonschema_rs.validator_for({"pattern": pattern}).is_valid
-    except ValueError:  # no engine reads it: a defect of the spec, where the fast check refused it too
-        return lambda instance: False
+        jsonschema_rs.Draft202012Validator({"pattern": readable})
+    except Exception:  # noqa: BLE001 (jsonschema_rs.ValidationError: "is not a regex")
+        return None
+    return readable
 
+
+def _has_patterns_to_rewrite(document: Any) -> bool:
+    return any(fast_pattern(node["pattern"]) != node["pattern"] for node in walk.mappings(document)
+               if isinstance(node.get("pattern"), str))
+
+
+class _EcmaPattern:
+    """The fast check's keyword for a pattern its engine cannot read (jsonschema_rs custom keyword)."""
+
+    def __init__(self, parent_schema: Any, value: Any, schema_path: Any):
+        self.pattern = value if isinstance(value, str) else ""
+
+    def validate(self, instance: Any) -> None:
+        if isinstance(instance, str) and not ecma_search(self.pattern, instance):
+            raise ValueError(f"{instance!r} does not match {self.pattern!r}")
+
+
+#: How long one pattern may take on one value. The `regex` engine avoids most of the exponential
+#: backtracking Python's `re` falls into (`([\\w.-]*)*$` on a URL that does not match: 16 s at 35
+#: characters with `re`), and this bounds the rest: a server's value can never hang a call.
+PATTERN_SECONDS = 0.5
+
+
+@functools.lru_cache(maxsize=4096)
+def compiled_pattern(pattern: str) -> tuple[Any, bool] | None:
+    """An ECMA-262 `pattern` compiled by an engine that reads it, and whether that engine takes a
+    timeout: the `regex` module (it also reads Unicode property escapes, `\\p{L}`), else `re`; None
+    when neither can (the fast check moved it to our keyword, see `fast_pattern`)."""
+    try:
+        import regex
+
+        return regex.compile(pattern, regex.V0), True
+    except Exception:  # noqa: BLE001 (regex.error, and any pattern it cannot read)
+        pass
+    try:
+        return re.compile(pattern), False
+    except re.error:
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _fast_engine(pattern: str) -> Any:
+    """The fast check's own matcher for `pattern` (as it compiles it, see `fast_pattern`), or None when
+    its engine cannot read it (the fast check then asks `ecma_search` too, through `_EcmaPattern`)."""
+    import jsonschema_rs
+
+    readable = fast_pattern(pattern)
+    return None if readable is None else jsonschema_rs.validator_for({"pattern": readable}).is_valid
+
+
+def ecma_search(pattern: str, text: str) -> bool:
+    """Whether `text` matches the ECMA-262 `pattern` somewhere (JSON Schema's `pattern` is unanchored),
+    read by the engine the fast check reads it with, so the check and its explanation give one verdict
+    (`\\d` is 0-9 there, as in ECMA-262, not every Unicode digit). A pattern that engine cannot read goes
+    to the `regex` module: one no engine here reads matches, so that it never turns a valid value into an
+    error; one that takes longer than PATTERN_SECONDS on `text` does not."""
+    fast = _fast_engine(pattern)
+    if fast is not None:
+        return fast(text)
+    compiled = compiled_pattern(pattern)
+    if compiled is None:
+        return True
+    engine, takes_timeout = compiled
+    try:
+        found = engine.search(text, timeout=PATTERN_SECONDS) if takes_timeout else engine.search(text)
+    except TimeoutError:
+        return False
+    return found is not None
+
+
+@functools.lru_cache(maxsize=None)
+def _reading_ecma_patterns(judge: Any) -> Any:
+    """The judge class with `pattern`, `patternProperties` and `additionalProperties` (which looks at the
+    pattern properties) reading ECMA-262 (see `ecma_search`); jsonschema's own use Python's `re`."""
+    from jsonschema import ValidationError, validators
+
+    original = judge.VALIDATORS
+
+    def pattern(validator: Any, pattern_text: Any, instance: Any, schema: Any) -> Any:
+        if validator.is_type(instance, "string") and isinstance(pattern_text, str) \
+                and not ecma_search(pattern_text, instance):
+            yield ValidationError(f"{instance!r} does not match {pattern_text!r}")
+
+    def pattern_properties(validator: Any, patterns: Any, instance: Any, schema: Any) -> Any:
+        if validator.is_type(instance, "object") and isinstance(patterns, dict):
+            for pattern_text, subschema in patterns.items():
+                for key, value in instance.items():
+                    if ecma_search(str(pattern_text), key):
+                        yield from validator.descend(value, subschema, path=key, schema_path=pattern_text)
+
+    def additional_properties(validator: Any, allowed: Any, instance: Any, schema: Any) -> Any:
+        patterns = schema.get("patternProperties")
+        if not validator.is_type(instance, "object") or not isinstance(patterns, dict):
+            yield from original["additionalProperties"](validator, allowed, instance, schema)
+            return
+        declared = schema.get("properties") or {}
+        extras = sorted(key for key in instance if key not in declared
+                        and not any(ecma_search(str(text), key) for text in patterns))
+        if validator.is_type(allowed, "object"):
+            for extra in extras:
+                yield from validator.descend(instance[extra], allowed, path=extra)
+        elif allowed is False and extras:
+            verb = "does" if len(extras) == 1 else "do"
+            yield ValidationError(f"{', '.join(map(repr, extras))} {verb} not match any of the regexes: "
+                                  f"{', '.join(map(repr, sorted(patterns)))}")
+
+    return validators.extend(judge, {"pattern": pattern, "patternProperties": pattern_properties,
+                                     "additionalProperties": additional_properties})

@@ -56,6 +56,9 @@ def child_uri(uri: str, *tokens: str) -> str:
     return uri + "".join(["/" + _escape(token) for token in tokens])
 
 
+#: Keys whose value is data, not part of the document's structure: a `$ref` key inside is no reference.
+_DATA_KEYS = frozenset({"example", "default", "enum", "const"})
+
 #: The style a parameter has when it names none, by location (OpenAPI 3.x, Parameter Object `style`).
 DEFAULT_STYLES = {"path": "simple", "header": "simple", "query": "form", "cookie": "form"}
 
@@ -188,6 +191,8 @@ class Declaration:
     item: str | tuple[str, str]
     #: From the Path Item to the Operation Object: ("get",) or ("additionalOperations", "COPY").
     steps: tuple[str, ...]
+    #: Where the Operation Object is when it was given as a `$ref` (another file's, say), else None.
+    referenced_uri: str | None = None
 
     @functools.cached_property
     def item_uri(self) -> str:
@@ -195,7 +200,7 @@ class Declaration:
 
     @functools.cached_property
     def uri(self) -> str:
-        return child_uri(self.item_uri, *self.steps)
+        return self.referenced_uri or child_uri(self.item_uri, *self.steps)
 
     def arguments(self, operation: Operation) -> tuple[tuple[Parameter, ...], Body | None]:
         """Parameters (operation-level ones win over the Path Item's) in call order, and the body."""
@@ -407,6 +412,12 @@ class Spec:
                     raise SpecError(f"{section}.{key} must be a mapping")
                 shared = path_item.get("parameters") or []
                 for method, raw, steps in _operations_of(path_item):
+                    referenced_uri = None
+                    if "$ref" in raw:  # an Operation Object kept elsewhere (a multi-file layout): followed
+                        item_uri = item if isinstance(item, str) else pointer_uri(self.base_uri, *item)
+                        raw, referenced_uri = self.resolve(raw, child_uri(item_uri, *steps))
+                        if not isinstance(raw, dict):
+                            raise SpecError(f"{section}.{key}.{'.'.join(steps)}: its $ref leads to no Operation Object")
                     operation_id = raw.get("operationId")
                     yield Operation(
                         name=naming.operation_name(operation_id if isinstance(operation_id, str) else None,
@@ -415,7 +426,8 @@ class Spec:
                         tags=tuple(str(tag) for tag in raw.get("tags") or ()),
                         summary=str(raw.get("summary") or ""), description=str(raw.get("description") or ""),
                         deprecated=bool(raw.get("deprecated")), security=raw.get("security", self.root.get("security")),
-                        is_webhook=is_webhook, declaration=Declaration(self, raw, shared, item, steps),
+                        is_webhook=is_webhook,
+                        declaration=Declaration(self, raw, shared, item, steps, referenced_uri),
                     )
 
     def validate(self, target: "str | Operation", value: Any, direction: str = "write") -> list[Any]:
@@ -452,10 +464,63 @@ class Spec:
                         f"schema URI{did_you_mean(str(target), [*self.operations, *schemas])}")
 
     def check(self) -> None:
-        """Read every operation now (they are read on first use otherwise): a SpecError for the first
-        malformed one. For a CI step that vets a new spec release before it reaches users."""
-        for operation in (*self.operations.values(), *self.webhooks.values()):
+        """Read every operation now (they are read on first use otherwise), and follow every `$ref` they
+        reach: a SpecError for the first malformed operation or reference that leads nowhere, naming
+        where it stands. For a CI step that vets a new spec release before it reaches users: a document
+        it passes raises no SpecError later, in a signature, a docstring or a call."""
+        operations = (*self.operations.values(), *self.webhooks.values())
+        for operation in operations:
             operation.parameters, operation.responses  # noqa: B018 (read for their errors)
+        walked: set[str] = set()
+        for operation in operations:
+            declaration = operation.declaration
+            if declaration is None:
+                continue
+            self._check_references(operation, declaration.raw, declaration.uri, walked)
+            self._check_references(operation, declaration.shared, child_uri(declaration.item_uri, "parameters"),
+                                   walked)
+        # Every schema the operations reach must be JSON Schema (the validators compile them at a call):
+        # the operations' own, and the components their references lead to (each checked whole).
+        schemas = {uri for uri in walked if "/components/schemas/" in uri}
+        for operation in operations:
+            body = operation.body
+            schemas.update(parameter.schema_uri for parameter in operation.parameters)
+            schemas.update(content.schema_uri for content in (body.content.values() if body else ()))
+            for response in operation.responses.values():
+                schemas.update((*response.content.values(), *response.item_schemas.values()))
+        for uri in sorted(uri for uri in schemas if uri):
+            problem = self.dialect.schema_problem(self.node_at(uri))
+            if problem:
+                raise SpecError(f"the schema at {uri} is not valid JSON Schema: {problem}")
+
+    def _check_references(self, operation: Operation, start: Any, start_uri: str, walked: set[str]) -> None:
+        """Every `$ref` below `start` (and below what they lead to, each target once) leads to a node."""
+        pending: list[tuple[Any, str, tuple[str, ...], str | None]] = [(start, start_uri, (), None)]
+        while pending:
+            node, base, path, parent_key = pending.pop()
+            if isinstance(node, list):
+                pending.extend((item, base, (*path, str(index)), parent_key) for index, item in enumerate(node))
+                continue
+            if not isinstance(node, dict) or "$id" in node:  # a schema resource of its own: its base differs
+                continue
+            reference = node.get("$ref")
+            if isinstance(reference, str):
+                target = base.partition("#")[0] + reference if reference[:1] == "#" else urljoin(base, reference)
+                target = target if "#" in target else target + "#"
+                if target not in walked:
+                    walked.add(target)
+                    try:
+                        found = self.node_at(target)
+                    except SpecError as error:
+                        where = child_uri(base, *path) if path else base
+                        raise SpecError(f"{operation.label}: the $ref {reference!r} at {where} leads nowhere "
+                                        f"({error})") from None
+                    pending.append((found, target, (), None))
+            for key, value in node.items():
+                if isinstance(value, (dict, list)) and key not in _DATA_KEYS \
+                        and not (key == "value" and parent_key != "properties") \
+                        and not (key == "examples" and isinstance(value, list)):
+                    pending.append((value, base, (*path, str(key)), key))
 
     def _read_parameter(self, item: Any, uri: str, operation: str) -> Parameter:
         raw, uri = self.resolve(item, uri)
@@ -587,7 +652,7 @@ def _unique_python_names(parameters: list[Parameter], body: Body | None) -> tupl
     (`StartTime`, `StartTime<`, `StartTime>`; `MaxResults` and `maxResults`) are kept by the first in
     spec order, and the others get the word for a trailing comparison sign (`start_time_before`,
     `start_time_after`) or else a number (`max_results_2`). A body clashing with a parameter becomes
-    `body`. The docstring shows each argument's name in the spec."""
+    `body` (`body_2` when a parameter is called `body`). The docstring shows each argument's name in the spec."""
     from dataclasses import replace
 
     locations: dict[str, set[str]] = {}
@@ -609,7 +674,10 @@ def _unique_python_names(parameters: list[Parameter], body: Body | None) -> tupl
         taken.add(name)
         unique.append(parameter if name == parameter.python_name else replace(parameter, python_name=name))
     if body is not None and body.python_name in taken:
-        body = replace(body, python_name="body")
+        name, number = "body", 2
+        while name in taken:  # a parameter may itself be called `body`
+            name, number = f"body_{number}", number + 1
+        body = replace(body, python_name=name)
     return unique, body
 
 
