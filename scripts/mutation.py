@@ -35,7 +35,11 @@ def main() -> int:
     if unknown:
         parser.error(f"not a mutated module: {', '.join(unknown)} (choose from {', '.join(sources)})")
     # A run that matches no mutant makes the mutants and collects which tests reach what, then stops.
-    subprocess.run([str(MUTMUT), "run", "lago_dyn.no-such-module.*"], cwd=ROOT, capture_output=True)
+    made = subprocess.run([str(MUTMUT), "run", "lago_dyn.no-such-module.*"], cwd=ROOT, capture_output=True, text=True)
+    if not (ROOT / "mutants" / "mutmut-stats.json").is_file():  # the suite failed under mutmut: say so
+        print(made.stdout.replace("\r", "\n")[-3000:], file=sys.stderr)
+        print("mutmut could not run the tests (above); nothing was measured", file=sys.stderr)
+        return 1
     names: list[str] = []
     for module in modules:
         meta = ROOT / "mutants" / f"{sources[module]}.meta"
