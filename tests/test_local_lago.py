@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import requests
 
 import lago_dyn
@@ -96,3 +97,17 @@ def test_demo_runs_and_exits_zero():
                      "Rejected before sending", "NotFoundError(status=404", "demo: ok"):
         assert expected in result.stdout
     assert result.stdout.count("-> ") == 9
+
+
+def test_the_most_recent_scripted_reply_answers_first_and_replies_lists_the_queue(lago, client):
+    not_found = {"status": 404, "error": "Not Found", "code": "customer_not_found"}
+    lago.reply("find_customer", status=404, body=not_found)               # every call
+    lago.reply("find_customer", status=500, body={"status": 500, "error": "Internal Server Error"}, times=1)
+    assert {name: [(r.status, r.times) for r in queue] for name, queue in lago.replies().items()} == {
+        "find_customer": [(500, 1), (404, None)]}
+    with pytest.raises(lago_dyn.ServerError):                             # the later one, although the first is "always"
+        client.customers.find_customer("c-1")
+    for _ in range(2):
+        with pytest.raises(lago_dyn.NotFoundError):                       # spent: the earlier one again
+            client.customers.find_customer("c-1")
+    assert [r.status for queue in lago.replies().values() for r in queue] == [404]

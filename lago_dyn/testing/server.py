@@ -161,10 +161,18 @@ class LocalLago:
 
     def reply(self, operation: str, status: int = 200, body: Any = None, *, headers: dict[str, str] | None = None,
               content: bytes | None = None, times: int | None = None) -> None:
-        """Answer `operation` (Python name or operationId) with this reply instead of the spec's."""
+        """Answer `operation` (Python name or operationId) with this reply instead of the spec's: `times` calls,
+        or every call (None). The most recent reply answers first; when its `times` are spent, the one
+        before it does again (`replies()` shows the queue)."""
         name = self._operation_name(operation)
         with self._lock:
             self._replies.setdefault(name, []).append(Reply(status, body, dict(headers or {}), content, times))
+
+    def replies(self) -> dict[str, list[Reply]]:
+        """The scripted replies still queued, by operation, the one that answers next first."""
+        with self._lock:
+            return {name: [Reply(r.status, r.body, dict(r.headers), r.content, r.times) for r in reversed(queue)]
+                    for name, queue in self._replies.items() if queue}
 
     def reset(self) -> None:
         with self._lock:
@@ -342,11 +350,11 @@ class LocalLago:
             queue = self._replies.get(name)
             if not queue:
                 return None
-            reply = queue[0]
+            reply = queue[-1]  # the most recent wins: a later reply is never shadowed by an earlier `always`
             if reply.times is not None:
                 reply.times -= 1
                 if reply.times <= 0:
-                    queue.pop(0)
+                    queue.pop()
             return reply
 
     def _arguments(self, operation: Operation, path_values: dict[str, str], query: str, headers: dict[str, str],
