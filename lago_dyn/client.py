@@ -95,12 +95,14 @@ class Operations(dict):
     """The client's operations by Python name: a name it does not have is an OperationNotFoundError (a
     KeyError too) with the closest names, as the attribute lookup gives."""
 
-    def __init__(self, title: str, functions: dict[str, Callable[..., Any]]):
+    def __init__(self, title: str, functions: dict[str, Callable[..., Any]], profile: Profile):
         super().__init__(functions)
         self.title = title
+        self.profile = profile
 
     def __missing__(self, name: str) -> Any:
-        raise OperationNotFoundError(f"{self.title} has no operation {name!r}{did_you_mean(str(name), self)}")
+        said = self.profile.missing_operation_hint(str(name), self)
+        raise OperationNotFoundError(f"{self.title} has no operation {name!r}{said or did_you_mean(str(name), self)}")
 
 
 class PageTrail:
@@ -323,8 +325,11 @@ class BaseClient:
         self.operations = Operations(self.spec.title, {
             name: type(self)._make_function(operation, self._calls.invoke, self.spec)
             for name, operation in self.spec.operations.items()
-        })
-        self._groups = binding.tag_groups(self.spec, self.operations)
+        }, profile)
+        # The hint holds the operations, not the client: the client stays out of any reference cycle.
+        operations = self.operations
+        self._groups = binding.tag_groups(self.spec, operations,
+                                          hint=lambda name: profile.missing_operation_hint(name, operations))
 
     # -- namespace -------------------------------------------------------------------------------------
 
@@ -338,8 +343,9 @@ class BaseClient:
         operations = self.__dict__.get("operations", {})
         if name in operations:
             return operations[name]
+        said = self.profile.missing_operation_hint(name, operations)
         raise OperationNotFoundError(
-            f"{self.spec.title} has no operation or tag {name!r}{did_you_mean(name, [*operations, *groups])}"
+            f"{self.spec.title} has no operation or tag {name!r}{said or did_you_mean(name, [*operations, *groups])}"
             f"{self._default_spec_hint()}"
         )
 
@@ -354,8 +360,9 @@ class BaseClient:
         for function in self.operations.values():
             if function.operation.operation_id == name:  # type: ignore[attr-defined]
                 return function
+        said = self.profile.missing_operation_hint(name, self.operations)
         raise OperationNotFoundError(f"{self.spec.title} has no operation {name!r}"
-                                     f"{did_you_mean(name, self.operations)}{self._default_spec_hint()}")
+                                     f"{said or did_you_mean(name, self.operations)}{self._default_spec_hint()}")
 
     def _default_spec_hint(self) -> str:
         origin = self.spec.base_uri

@@ -81,3 +81,16 @@ def test_a_read_whose_answer_breaks_the_spec_is_not_said_to_have_taken_effect():
     with pytest.raises(lago_dyn.ResponseValidationError) as caught:
         client.customers.find_customer("c-1")
     assert str(caught.value).startswith("findCustomer: the server answered 200, but the answer does not match")
+
+
+def test_a_missing_update_says_that_lagos_create_updates(spec_1_51):
+    client = lago_dyn.Client(spec_1_51, base_url="http://lago.test/api/v1", api_key=KEY)
+    said = "Lago has no update_customer: create_customer creates or updates (it matches on external_id)"
+    for lookup in (lambda: client.customers.update_customer, lambda: client.update_customer,
+                   lambda: client.operations["update_customer"], lambda: client.operation("update_customer")):
+        with pytest.raises(lago_dyn.OperationNotFoundError) as caught:
+            lookup()
+        assert said in str(caught.value) and "did you mean" not in str(caught.value)
+    generic = lago_dyn.Client(spec_1_51, base_url="http://lago.test/api/v1", api_key=KEY, profile=lago_dyn.GENERIC)
+    with pytest.raises(lago_dyn.OperationNotFoundError, match="did you mean"):
+        generic.update_customer

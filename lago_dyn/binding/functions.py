@@ -283,8 +283,10 @@ class OperationGroup:
     nested under it (OpenAPI 3.2 `parent`) is an attribute too: `client.billing.invoices.find_invoice`."""
 
     def __init__(self, tag: str, names: Iterable[str], children: dict[str, "OperationGroup"] | None = None,
-                 summary: str = ""):
+                 summary: str = "", hint: Callable[[str], str] | None = None):
         self._tag = tag
+        #: What the API's own conventions say about a missing name (Lago: create is an upsert), if anything.
+        self._hint = hint
         self._names = sorted(names)
         self._children = dict(children or {})
         self._summary = summary
@@ -305,8 +307,9 @@ class OperationGroup:
         # Only reached for names that are not operations of this tag: a typo deserves a suggestion.
         if name.startswith("_"):  # private and special names (copy, pickle, pydoc probe them)
             raise AttributeError(name)
+        said = self._hint(name) if self._hint is not None else ""
         raise OperationNotFoundError(f"the {self._tag!r} operations have no {name!r}"
-                                     f"{did_you_mean(name, [*self._names, *self._children])}")
+                                     f"{said or did_you_mean(name, [*self._names, *self._children])}")
 
     def __repr__(self) -> str:
         nested = f", {len(self._children)} nested tags" if self._children else ""
@@ -335,7 +338,8 @@ def group_class(tag: str, functions: dict[str, Callable[..., Any]], summary: str
     return type(class_name, (OperationGroup,), namespace)
 
 
-def tag_groups(spec: Spec, functions: dict[str, Callable[..., Any]]) -> dict[str, OperationGroup]:
+def tag_groups(spec: Spec, functions: dict[str, Callable[..., Any]],
+               hint: Callable[[str], str] | None = None) -> dict[str, OperationGroup]:
     """Operations by snake_cased tag; untagged ones under `default`. Every tag is a group of its own
     (`client.invoices`); a tag with a `parent` (3.2) is also reachable from its parent's group
     (`client.billing.invoices`), and a parent with no operations of its own is a group all the same."""
@@ -360,7 +364,7 @@ def tag_groups(spec: Spec, functions: dict[str, Callable[..., Any]]) -> dict[str
             nested = {child_key: group for child_key, group in nested.items() if group._names or group._children}
             text = declared[tag].summary if tag in declared else ""
             operations = tagged.get(key, {})
-            groups[key] = group_class(tag, operations, text, nested)(tag, operations, nested, text)
+            groups[key] = group_class(tag, operations, text, nested)(tag, operations, nested, text, hint)
         return groups[key]
 
     for key in tagged:

@@ -35,6 +35,11 @@ class Profile:
     def next_page(self, result: Any) -> Any:
         return None
 
+    def missing_operation_hint(self, name: str, operations: Any) -> str:
+        """What this API's conventions say about an operation name it does not have ("" for nothing), said
+        instead of the closest names (Lago: there is no update_customer, create_customer upserts)."""
+        return ""
+
     def total_pages(self, result: Any) -> int | None:
         """How many pages the list has, as the answer says (None: it does not say)."""
         return None

@@ -51,6 +51,14 @@ class LagoProfile(Profile):
     def next_page(self, result: Any) -> Any:
         return _meta(result).get("next_page")
 
+    def missing_operation_hint(self, name: str, operations: Any) -> str:
+        """Lago creates or updates with one call: `create_customer` upserts on `external_id`, so there is
+        no `update_customer` (api-reference/customers/create)."""
+        created = "create_" + name[len("update_"):] if name.startswith("update_") else ""
+        if created in operations:
+            return f"; Lago has no {name}: {created} creates or updates (it matches on external_id)"
+        return ""
+
     def total_pages(self, result: Any) -> int | None:
         total = _meta(result).get("total_pages")
         return total if isinstance(total, int) and not isinstance(total, bool) else None
