@@ -32,8 +32,8 @@ class AsyncCalls(Calls):
         if self.tracer is tracing.UNKNOWN:
             self.tracer = tracing.tracer()
         if self.tracer is not None and tracing.configured():
-            with tracing.span(self.tracer, operation, self.settings.base_url):
-                return await self._ainvoke(operation, arguments, options)
+            with tracing.span(self.tracer, operation, self.settings.base_url) as current:
+                return tracing.answered(current, await self._ainvoke(operation, arguments, options))
         return await self._ainvoke(operation, arguments, options)
 
     async def _ainvoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:

@@ -167,8 +167,8 @@ class Calls:
         if self.tracer is tracing.UNKNOWN:
             self.tracer = tracing.tracer()
         if self.tracer is not None and tracing.configured():
-            with tracing.span(self.tracer, operation, self.settings.base_url):
-                return self._invoke(operation, arguments, options)
+            with tracing.span(self.tracer, operation, self.settings.base_url) as current:
+                return tracing.answered(current, self._invoke(operation, arguments, options))
         return self._invoke(operation, arguments, options)
 
     def _invoke(self, operation: Operation, arguments: dict, options: dict) -> Any:
@@ -204,8 +204,6 @@ class Calls:
                            "path": operation.path, "status": response.status, "elapsed_ms": elapsed_ms})
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s -> %s in %.1f ms", request.method, operation.path, response.status, elapsed_ms)
-        if self.tracer not in (None, tracing.UNKNOWN) and tracing.configured():
-            tracing.record_answer(tracing.current_span(), response.status)
         if self.on_rate_limit is not None:
             rate_limit = RateLimit.from_headers(response.headers, operation.name)
             if rate_limit is not None:

@@ -128,11 +128,16 @@ for _open, _close in (b"[]", b"{}"):
 def parse_json(content: bytes | str) -> Any:
     """JSON text to Python, with every object an ApiObject; ValueError when it is not JSON or nests
     deeper than MAX_JSON_DEPTH."""
-    raw = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else bytes(content)
     if isinstance(content, (bytes, bytearray)):
+        raw = content
         content = content.decode(json.detect_encoding(content))  # as json.loads does: UTF-8, BOM, UTF-16/32
+    else:
+        raw = None
     data = _DECODER.decode(content)
-    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _too_deep(raw, data):
+    # An upper bound first, at C speed: only a text with more brackets than levels allowed can be too deep.
+    brackets = raw.count(b"[") + raw.count(b"{") if raw is not None else content.count("[") + content.count("{")
+    if brackets > MAX_JSON_DEPTH and _too_deep(raw if raw is not None else content.encode("utf-8", "surrogatepass"),
+                                               data):
         raise TooDeepError(f"nested deeper than {MAX_JSON_DEPTH} levels")
     return data
 

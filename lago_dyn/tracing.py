@@ -70,6 +70,9 @@ def span(tracer: Any, operation: Any, base_url: str) -> Iterator[Any]:
             yield current
         except Exception as error:
             current.set_attribute("error.type", type(error).__name__)
+            status = getattr(error, "status", None)  # an ApiError's, or a ResponseValidationError's
+            if isinstance(status, int):
+                current.set_attribute("http.response.status_code", status)
             code = getattr(error, "code", None)
             if isinstance(code, str) and code:
                 current.set_attribute("lago_dyn.error.code", code)
@@ -78,11 +81,9 @@ def span(tracer: Any, operation: Any, base_url: str) -> Iterator[Any]:
             raise
 
 
-def record_answer(current: Any, status: int) -> None:
-    current.set_attribute("http.response.status_code", status)
-
-
-def current_span() -> Any:
-    from opentelemetry import trace
-
-    return trace.get_current_span()
+def answered(current: Any, result: Any) -> Any:
+    """`result`, after its status went on the span (an `ApiResponse`'s `status_code`)."""
+    status = getattr(result, "status_code", None)
+    if isinstance(status, int):
+        current.set_attribute("http.response.status_code", status)
+    return result

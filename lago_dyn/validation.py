@@ -117,7 +117,7 @@ class SchemaValidators:
         found = self._views.known.get(uri) or self._views(uri)
         properties, is_open, values, items = found.properties, found.open_keys, found.additional_uri, found.items
         branches = found.branches
-        if depth < 8:  # no branches: nothing to add
+        if branches and depth < 8:  # most schemas have none: skip building empty lists on every call
             is_valid = [self._fast.get((branch, False)) or self._compile_fast(branch, False) for branch in branches]
             chosen = [branch for branch, check in zip(branches, is_valid) if check(value)] or list(branches)
             for branch in chosen:
