@@ -661,3 +661,49 @@ def test_a_decimal_for_a_referenced_string_schema_is_its_digits():
     client, transport = make(answer(201, b'{"id": "n"}'))
     client.create_item({"name": "n", "cost": decimal.Decimal("9.90")})
     assert transport.sent[-1].body == b'{"name":"n","cost":"9.90"}'
+
+
+def test_a_bad_streamed_item_names_the_operation_and_its_rule_and_a_read_never_took_effect():
+    client, _ = streaming("strict", chunks=[b'{"n": 1}\n', b'not json\n'])
+    with pytest.raises(lago_dyn.ResponseValidationError) as caught:
+        list(client.stream_events())
+    [violation] = caught.value.violations
+    assert (violation.location, violation.value_type) == ("body[1]", "bytes")
+    assert violation.rule and violation.rule in str(caught.value)
+    assert str(caught.value).startswith("streamEvents: the server answered 200, but")  # a GET: nothing took effect
+    info = streaming("off")[0].stream_events.with_http_info()
+    assert info.headers == {"Content-Type": "application/jsonl"}
+
+
+def test_a_stream_answer_without_a_content_type_is_not_taken_for_a_declared_one():
+    transport = Streaming(200, "application/jsonl", [b'{"n": 1}\n'])
+    transport.headers = {}
+    client = lago_dyn.Client(parsed("STREAM_SPEC"), transport=transport, response_validation="strict")
+    with pytest.raises(lago_dyn.ResponseValidationError, match="Content-Type"):
+        client.stream_events()
+
+
+@pytest.mark.parametrize("style, explode, expected", [
+    ("label", True, "/things/.a.b"), ("label", False, "/things/.a,b"),
+    ("matrix", True, "/things/;id=a;id=b"), ("matrix", False, "/things/;id=a,b"), ("simple", False, "/things/a,b"),
+])
+def test_an_array_path_parameter_follows_its_style_and_explode(style, explode, expected):
+    spec = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "servers": [{"url": "https://api.test"}],
+            "paths": {"/things/{id}": {"get": {"operationId": "getThings", "parameters": [
+                {"name": "id", "in": "path", "required": True, "style": style, "explode": explode,
+                 "schema": {"type": "array", "items": {"type": "string"}}}],
+                "responses": {"204": {"description": "none"}}}}}}
+    transport = Answering(answer(204, b"", None))
+    lago_dyn.Client(spec, transport=transport, cache_dir=False).get_things(["a", "b"])
+    assert transport.sent[0].url == "https://api.test" + expected
+
+
+def test_an_empty_array_in_a_form_query_sends_its_name_alone():
+    # RFC 6570 / OpenAPI form style: an empty list is `name` with nothing after it (no `=`).
+    spec = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "servers": [{"url": "https://api.test"}],
+            "paths": {"/things": {"get": {"operationId": "listThings", "parameters": [
+                {"name": "ids", "in": "query", "explode": False, "schema": {"type": "array", "items": {"type": "string"}}}],
+                "responses": {"204": {"description": "none"}}}}}}
+    transport = Answering(answer(204, b"", None))
+    lago_dyn.Client(spec, transport=transport, cache_dir=False).list_things(ids=[])
+    assert transport.sent[0].url == "https://api.test/things?ids="
