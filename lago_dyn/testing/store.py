@@ -322,7 +322,7 @@ class Store:
         if isinstance(node, dict):
             types = self._types(node_uri)
             if "object" in types or "properties" in node:
-                fields, required = self._fields(node, node_uri)
+                fields, required = self._fields(node_uri)
                 branch = self._branch(node, node_uri)
                 if not fields and branch is not None:
                     shape = self.shape(branch)
@@ -352,7 +352,7 @@ class Store:
         """The JSON types (but null) the schema at `uri` admits."""
         return list(view(self.spec, uri).concrete_types)
 
-    def _fields(self, node: dict[str, Any], uri: str) -> tuple[dict[str, str], set[str]]:
+    def _fields(self, uri: str) -> tuple[dict[str, str], set[str]]:
         """An object schema's fields (name -> URI, `allOf` merged) and required names."""
         found = view(self.spec, uri)
         return dict(found.properties), set(found.required)
