@@ -29,26 +29,30 @@ class AsyncCalls(Calls):
     """`Calls` with an awaited send: tokens through `aensure`, the request through the async transport."""
 
     async def invoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:  # type: ignore[override]
+        plan = self.plan(operation)
         if self.tracer is tracing.UNKNOWN:
             self.tracer = tracing.tracer()
         if self.tracer is not None and tracing.configured():
             with tracing.span(self.tracer, operation, self.settings.base_url) as current:
-                return tracing.answered(current, await self._ainvoke(operation, arguments, options))
-        return await self._ainvoke(operation, arguments, options)
+                return tracing.answered(current, await self._ainvoke(plan, arguments, options))
+        return await self._ainvoke(plan, arguments, options)
 
-    async def _ainvoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:
-        answer = await self.send(operation, arguments, options)
-        if operation.streams:  # OpenAPI 3.2 `itemSchema`: an AsyncItemStream, items checked as they arrive
-            return await pipeline.ahandle_stream(operation, answer, self.settings)
-        return pipeline.handle(operation, answer, self.settings)
+    async def _ainvoke(self, plan: pipeline.OperationPlan, arguments: dict, options: dict) -> ApiResponse:
+        answer = await self._asend(plan, arguments, options)
+        if plan.operation.streams:  # OpenAPI 3.2 `itemSchema`: an AsyncItemStream, items checked as they arrive
+            return await pipeline.ahandle_stream(plan, answer)
+        return pipeline.handle(plan, answer)
 
     async def send(self, operation: Operation, arguments: dict, options: dict) -> Any:  # type: ignore[override]
         """The raw answer: a WireResponse, or for a streamed operation the open stream."""
-        for fetch in pipeline.token_fetches(operation, self.settings):
+        return await self._asend(self.plan(operation), arguments, options)
+
+    async def _asend(self, plan: pipeline.OperationPlan, arguments: dict, options: dict) -> Any:
+        for fetch in plan.fetches:
             await fetch.credential.aensure(fetch.token_url, fetch.scopes, self.transport.send)
-        request, started = self.start(operation, arguments, options)
-        send = self.transport.stream if operation.streams else self.transport.send
-        return self.finish(operation, request, await send(request), started)
+        request, started = self.start(plan, arguments, options)
+        send = self.transport.stream if plan.operation.streams else self.transport.send
+        return self.finish(plan.operation, request, await send(request), started)
 
 
 class AsyncClient(BaseClient):

@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 import weakref
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
@@ -144,8 +143,8 @@ class Calls:
         self._opening = threading.Lock()
         self.on_event = on_event
         self.on_rate_limit: RateLimitCallback | None = None
-        #: operation name -> the base URL it is sent to instead of the client's (Lago's ingestion host).
-        self.hosts: dict[str, str] = {}
+        #: Operation name -> its plan (kept here, not in `settings`, which a plan refers to: no cycle).
+        self.plans: dict[str, pipeline.OperationPlan] = {}
         #: OpenTelemetry's tracer when the extra is installed, else None (and no tracing work at all);
         #: looked up at the first call, so that making a client imports none of it.
         self.tracer: Any = tracing.UNKNOWN
@@ -163,37 +162,44 @@ class Calls:
         if self._transport is not None:
             self._transport.close()
 
+    def plan(self, operation: Operation) -> pipeline.OperationPlan:
+        """The operation's plan, made at its first call and then looked up once per call."""
+        plan = self.plans.get(operation.name)
+        if plan is None or plan.operation is not operation:
+            plan = self.plans[operation.name] = pipeline.OperationPlan(operation, self.settings)
+        return plan
+
     def invoke(self, operation: Operation, arguments: dict, options: dict) -> Any:
+        plan = self.plan(operation)
         if self.tracer is tracing.UNKNOWN:
             self.tracer = tracing.tracer()
         if self.tracer is not None and tracing.configured():
             with tracing.span(self.tracer, operation, self.settings.base_url) as current:
-                return tracing.answered(current, self._invoke(operation, arguments, options))
-        return self._invoke(operation, arguments, options)
+                return tracing.answered(current, self._invoke(plan, arguments, options))
+        return self._invoke(plan, arguments, options)
 
-    def _invoke(self, operation: Operation, arguments: dict, options: dict) -> Any:
+    def _invoke(self, plan: pipeline.OperationPlan, arguments: dict, options: dict) -> Any:
+        answer = self._send(plan, arguments, options)
         # OpenAPI 3.2 `itemSchema` answers are read item by item as they arrive.
-        handle = pipeline.handle_stream if operation.streams else pipeline.handle
-        return handle(operation, self.send(operation, arguments, options), self.settings)  # type: ignore[operator]
+        return pipeline.handle_stream(plan, answer) if plan.operation.streams else pipeline.handle(plan, answer)
 
     def send(self, operation: Operation, arguments: dict, options: dict) -> Any:
         """The raw answer: a WireResponse, or for a streamed operation the open stream."""
-        for fetch in pipeline.token_fetches(operation, self.settings):
-            fetch.credential.ensure(fetch.token_url, fetch.scopes, self.transport.send)
-        request, started = self.start(operation, arguments, options)
-        transmit = self.transport.stream if operation.streams else self.transport.send
-        return self.finish(operation, request, transmit(request), started)
+        return self._send(self.plan(operation), arguments, options)
 
-    def start(self, operation: Operation, arguments: dict, options: dict) -> tuple[WireRequest, float]:
-        """The request to send (`pipeline.prepare`, on the operation's own host if it has one) and when it
-        started; tells `on_event`."""
-        request = pipeline.prepare(operation, arguments, options, self.settings)
-        host = self.hosts.get(operation.name)
-        if host is not None:
-            request = replace(request, url=host + request.url[len(self.settings.base_url):])
+    def _send(self, plan: pipeline.OperationPlan, arguments: dict, options: dict) -> Any:
+        for fetch in plan.fetches:
+            fetch.credential.ensure(fetch.token_url, fetch.scopes, self.transport.send)
+        request, started = self.start(plan, arguments, options)
+        transmit = self.transport.stream if plan.operation.streams else self.transport.send
+        return self.finish(plan.operation, request, transmit(request), started)
+
+    def start(self, plan: pipeline.OperationPlan, arguments: dict, options: dict) -> tuple[WireRequest, float]:
+        """The request to send (`pipeline.prepare`) and when it started; tells `on_event`."""
+        request = pipeline.prepare(plan, arguments, options)
         if self.on_event is not None:
-            self.on_event({"event": "request", "operation": operation.name, "method": request.method,
-                           "path": operation.path})
+            self.on_event({"event": "request", "operation": plan.operation.name, "method": request.method,
+                           "path": plan.operation.path})
         return request, time.perf_counter()
 
     def finish(self, operation: Operation, request: WireRequest, response: Any, started: float) -> Any:
@@ -301,12 +307,15 @@ class BaseClient:
             credentials = Credentials(self.spec.security_schemes, auth, api_key, source)
         except ValueError as error:
             raise ConfigurationError(str(error)) from None
+        # The operations the API sends to another host (Lago: events to its ingestion host), by the profile.
+        ingest = _checked_base_url(events_base_url) if events_base_url is not None else None
+        hosts = {name: ingest for name in profile.event_operations if name in self.spec.operations} if ingest else {}
         settings = pipeline.Settings(
             spec=self.spec, base_url=self.base_url, credentials=credentials, profile=profile,
             headers={"User-Agent": USER_AGENT, **(headers or {})}, request_validation=request_validation,
             response_validation=modes, request_formats=check_formats != "none",
             response_formats=check_formats == "both", typed_results=typed_results, unknown_fields=unknown_fields,
-            key_origin=key_origin, missing_server_path=_missing_server_path(self.base_url, self.spec),
+            key_origin=key_origin, missing_server_path=_missing_server_path(self.base_url, self.spec), hosts=hosts,
         )
         opener = (lambda: transport) if transport is not None else self._transport_opener(
             session, timeout=timeout, deadline=deadline, retry=retry, verify=verify,
@@ -314,11 +323,6 @@ class BaseClient:
         )
         self._calls = self._calls_type(settings, transport, opener, on_event)
         self._calls.on_rate_limit = on_rate_limit
-        if events_base_url is not None:
-            ingest = _checked_base_url(events_base_url)
-            from .lago.events import EVENT_OPERATIONS
-
-            self._calls.hosts = {name: ingest for name in EVENT_OPERATIONS if name in self.spec.operations}
         self._watch_lifetime()
         self.operations = Operations(self.spec.title, {
             name: type(self)._make_function(operation, self._calls.invoke, self.spec)

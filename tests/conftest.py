@@ -1,4 +1,6 @@
+import contextlib
 import logging
+import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -145,6 +147,54 @@ def watcher():
     server = ConnectionWatcher()
     yield server
     server.stop()
+
+
+@contextlib.contextmanager
+def http_server(handler: type[BaseHTTPRequestHandler], **state):
+    """A threading HTTP server on 127.0.0.1 answering with `handler`, stopped when the block ends. `state`
+    becomes attributes of the server (what its handler records or is told to answer, as
+    `self.server.<name>`); `.base` is its URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    for name, value in state.items():
+        setattr(httpd, name, value)
+    httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@contextlib.contextmanager
+def raw_server(serve):
+    """A TCP server on 127.0.0.1 for what an HTTP server library will not say (a dripping answer, an endless
+    body, a connection closed without a word): each connection, one at a time, is read once and then given
+    to `serve(connection, stop)`; errors from a client that hung up are its business. Yields (url, stop);
+    `stop` is set and the listener closed when the block ends."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                try:
+                    serve(connection, stop)
+                except OSError:
+                    continue
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", stop
+    finally:
+        stop.set()
+        listener.close()
 
 
 @pytest.fixture

@@ -6,14 +6,14 @@ import email.parser
 import email.policy
 import io
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 import lago_dyn
+from conftest import http_server
 
 OK = {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}}
 
@@ -120,15 +120,8 @@ class Recorder(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    httpd.daemon_threads = True
-    httpd.received, httpd.token_fetches, httpd.token_lifetime = [], 0, 3600
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(Recorder, received=[], token_fetches=0, token_lifetime=3600) as httpd:
+        yield httpd
 
 
 @pytest.fixture
@@ -276,9 +269,9 @@ def test_secrets_are_redacted_in_reprs_and_credentials_are_checked_at_constructi
 
     spec = make_spec(server.base + "/token")
 
-    prepared = pipeline.prepare(client.spec.operations["via_query"], {"q": "x"}, {}, client._calls.settings)
+    prepared = pipeline.prepare(client._calls.plan(client.spec.operations["via_query"]), {"q": "x"}, {})
     assert "query key" not in repr(prepared) and "query%20key" not in repr(prepared)
-    prepared = pipeline.prepare(client.spec.operations["via_basic"], {}, {}, client._calls.settings)
+    prepared = pipeline.prepare(client._calls.plan(client.spec.operations["via_basic"]), {}, {})
     assert "Basic" not in repr(prepared) and "<redacted>" in repr(prepared)
     for bad in ("sk_live_4242\n", "sk_live_4242€"):
         with pytest.raises(lago_dyn.ConfigurationError) as caught:

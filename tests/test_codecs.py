@@ -12,9 +12,8 @@ import email.policy
 import enum
 import io
 import json
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,7 +21,7 @@ import pytest
 import lago_dyn
 from lago_dyn.testing import LocalLago
 
-from conftest import API_KEY
+from conftest import API_KEY, http_server
 
 ANY = {"description": "ok", "content": {"application/json": {"schema": {}}}}
 ERROR = {"description": "error", "content": {"application/json": {"schema": {"type": "object"}}}}
@@ -145,13 +144,8 @@ class Negotiator(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Negotiator)
-    httpd.daemon_threads = True
-    httpd.received, httpd.next_answer = [], None
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(Negotiator, received=[], next_answer=None) as httpd:
+        yield httpd
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import json
 import socket
 import threading
 import tracemalloc
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
@@ -16,6 +16,7 @@ import pytest
 import lago_dyn
 from lago_dyn.tools import diff
 from lago_dyn.codecs import streams
+from conftest import http_server
 
 EVENT_PADDING = "x" * 300  # makes 10,000 events about 3.4 MB on the wire
 
@@ -130,15 +131,9 @@ class Billing(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Billing)
-    httpd.daemon_threads = True
-    httpd.received, httpd.sent_bytes, httpd.ledger_format, httpd.hiccups = [], 0, "jsonl", []
-    httpd.first_item_seen, httpd.disconnected, httpd.waited_for_client = threading.Event(), threading.Event(), None
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(Billing, received=[], sent_bytes=0, ledger_format="jsonl", hiccups=[],
+                     first_item_seen=threading.Event(), disconnected=threading.Event(), waited_for_client=None) as httpd:
+        yield httpd
 
 
 @pytest.fixture

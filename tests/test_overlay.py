@@ -2,7 +2,6 @@
 dict or shipped name, the spec cache keyed on the overlays, and Client(overlays=...)."""
 
 import copy
-import json
 import logging
 
 import pytest

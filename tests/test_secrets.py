@@ -21,13 +21,14 @@ import logging
 import socket
 import threading
 import types
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Iterator
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
 import pytest
 
 import lago_dyn
+from conftest import http_server
 
 #: Read timeout of the calls that wait for an answer that never comes (a server that holds the request).
 READ_TIMEOUT = 0.25
@@ -146,15 +147,9 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def shared_server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    httpd.received, httpd.release, httpd.token_status = [], threading.Event(), 200
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield httpd
-    httpd.release.set()
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(Handler, received=[], release=threading.Event(), token_status=200) as httpd:
+        yield httpd
+        httpd.release.set()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import lago_dyn
-from conftest import API_KEY
+from conftest import API_KEY, http_server, raw_server
 from lago_dyn.wire import WireRequest, WireResponse, follow
 
 
@@ -69,12 +69,8 @@ class Redirector(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def redirector():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirector)
-    server.daemon_threads, server.hits, server.location = True, 0, None
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with http_server(Redirector, hits=0, location=None) as server:
+        yield server
 
 
 def test_redirect_loops_end_after_ten_and_are_not_retried(redirector, default_spec, make_client):
@@ -161,34 +157,17 @@ def test_rate_limit_retry_after_is_bounded():
     assert lago_dyn.RateLimitError("op", 429, {"Retry-After": "1e9"}, None).retry_after == 3600.0
 
 
-def _drip_server(prefix: bytes, drip: bytes):
-    """A server that sends `prefix` at once, then `drip` one byte every 0.2 s (at most 100 s of it)."""
-    import socket as _socket
+def _dripping(prefix: bytes, drip: bytes):
+    """An answer that sends `prefix` at once, then `drip` one byte every 0.2 s (at most 100 s of it)."""
 
-    listener = _socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    stop = threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except OSError:
+    def serve(connection, stop):
+        connection.sendall(prefix)
+        for index in range(500):
+            if stop.wait(0.2):
                 return
-            with connection:
-                connection.recv(65536)
-                try:
-                    connection.sendall(prefix)
-                    for index in range(500):
-                        if stop.wait(0.2):
-                            return
-                        connection.sendall(drip[index % len(drip):][:1])
-                except OSError:
-                    continue
+            connection.sendall(drip[index % len(drip):][:1])
 
-    threading.Thread(target=serve, daemon=True).start()
-    return listener, stop
+    return serve
 
 
 @pytest.mark.parametrize("prefix, drip", [
@@ -201,17 +180,12 @@ def test_the_deadline_bounds_a_dripping_server(default_spec, prefix, drip, make_
     # A call with the default deadline (65 s) first: the one watchdog now waits for it, and the shorter
     # deadline below must still be kept.
     make_client(default_spec, base_url=watcher.url, api_key=API_KEY, response_validation="off").find_all_customers()
-    listener, stop = _drip_server(prefix, drip)
-    try:
-        client = make_client(default_spec, base_url=f"http://127.0.0.1:{listener.getsockname()[1]}/api/v1",
-                             api_key=API_KEY, timeout=(2, 1), deadline=1.5)
+    with raw_server(_dripping(prefix, drip)) as (url, _):
+        client = make_client(default_spec, base_url=url + "/api/v1", api_key=API_KEY, timeout=(2, 1), deadline=1.5)
         started = _time.monotonic()
         with pytest.raises(lago_dyn.RequestTimeoutError, match=r"within the 1\.5 s deadline"):
             client.find_all_customers()
         assert _time.monotonic() - started < 3.5  # the read timeout alone (1 s per byte) would never end it
-    finally:
-        stop.set()
-        listener.close()
 
 
 class _Answer:

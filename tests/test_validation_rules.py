@@ -7,12 +7,12 @@ Answers are judged by the same rules in the other direction."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 import lago_dyn
+from conftest import http_server
 
 
 class Recording(BaseHTTPRequestHandler):
@@ -38,14 +38,8 @@ class Recording(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recording)
-    httpd.daemon_threads = True
-    httpd.received, httpd.answer = [], {}
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(Recording, received=[], answer={}) as httpd:
+        yield httpd
 
 
 def spec_for(schema, version="3.1.0", **components):

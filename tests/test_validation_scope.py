@@ -4,13 +4,13 @@ and every `$ref` still means what it meant: into a component's property, into an
 another file, around a recursive schema, through 3.0's `nullable` and integer formats."""
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 import lago_dyn
+from conftest import http_server
 
 
 class Accepting(BaseHTTPRequestHandler):
@@ -35,14 +35,8 @@ class Accepting(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Accepting)
-    httpd.daemon_threads = True
-    httpd.received = []
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(Accepting, received=[]) as httpd:
+        yield httpd
 
 
 def spec_with_body(body_schema, components, version="3.0.3"):

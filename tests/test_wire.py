@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import lago_dyn
+from conftest import raw_server
 from lago_dyn.wire import WireRequest, WireResponse, follow
 
 KEY = "sk_wire_secret_7d1"
@@ -181,22 +182,11 @@ def test_a_broken_connection_is_retried_for_an_idempotent_method_only(make_clien
     """A connection the server closes before answering: a GET is sent again, a POST is not (the server
     may have processed it); `retry_connection_errors=False` turns it off."""
     count = {"n": 0}
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
 
-    def serve():
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            with connection:
-                connection.recv(65536)
-                count["n"] += 1  # closed without a word
+    def close_without_a_word(connection, stop):
+        count["n"] += 1
 
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{port}"
+    with raw_server(close_without_a_word) as (url, _):
         for policy, method, attempts in [
             (lago_dyn.RetryPolicy(retries=2, backoff=0.0), "get", 3),
             (lago_dyn.RetryPolicy(retries=2, backoff=0.0), "post", 1),
@@ -207,8 +197,6 @@ def test_a_broken_connection_is_retried_for_an_idempotent_method_only(make_clien
                 call(make_client(SPEC, base_url=url, api_key=KEY, retry=policy), method)
             assert count["n"] == attempts, (policy, method)
             assert "DNS" not in str(caught.value) and "TLS" not in str(caught.value)
-    finally:
-        listener.close()
 
 
 # -- how long a retry waits ------------------------------------------------------------------------------
@@ -413,36 +401,18 @@ def test_a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_refused(server
 
 
 def test_an_endless_body_is_refused_at_the_limit_not_read_until_the_deadline(make_client):
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-
-    def serve():
+    def endless_chunks(connection, stop):
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
         while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            with connection:
-                connection.recv(65536)
-                try:
-                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                       b"Transfer-Encoding: chunked\r\n\r\n")
-                    while not stop.is_set():
-                        connection.sendall(b"4000\r\n" + b" " * 0x4000 + b"\r\n")
-                except OSError:
-                    continue
+            connection.sendall(b"4000\r\n" + b" " * 0x4000 + b"\r\n")
 
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        client = make_client(SPEC, base_url=f"http://127.0.0.1:{listener.getsockname()[1]}", api_key=KEY,
-                             max_response_bytes=200_000, deadline=4, retry=lago_dyn.RetryPolicy(retries=0))
+    with raw_server(endless_chunks) as (url, _):
+        client = make_client(SPEC, base_url=url, api_key=KEY, max_response_bytes=200_000, deadline=4,
+                             retry=lago_dyn.RetryPolicy(retries=0))
         started = time.monotonic()
         with pytest.raises(lago_dyn.ResponseTooLargeError, match="over the 200,000-byte limit"):
             client.get_thing()
         assert time.monotonic() - started < 3
-    finally:
-        stop.set()
-        listener.close()
 
 
 # -- connection failures in plain words -------------------------------------------------------------------

@@ -3,8 +3,9 @@ exact request (parameters by the style table, the body by its codec, credentials
 validation), and `handle` turns the answer into the caller's result or the exception it stands for (status,
 content type, decoding by codec, validation, error mapping).
 
-A facade (`Client`, and any other) only sends what `prepare` made and gives `handle` what came back;
-nothing here does I/O, so every facade calls alike.
+A call is one plan: the facade looks up the operation's `OperationPlan` once (made at its first call and
+kept by the facade), fetches the tokens it names, sends what `prepare(plan, ...)` made and gives `handle(plan, ...)` what came
+back; nothing here does I/O, so every facade calls alike.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from urllib.parse import quote
 
 from ..codecs import media as codecs, params, streams
 from .. import models
-from ..auth import Applied, Credentials, TokenFetch
+from ..auth import Applied, Credentials
 from ..codecs.media import BodyError
 from ..errors import (MissingCredentialsError, RequestValidationError, ResponseDecodeError, ResponseValidationError,
                       Violation, api_error_class)
@@ -59,8 +60,8 @@ class Settings:
     key_origin: str = ""
     #: The spec's server path (`/api/v1`) when `base_url` does not end with it: said with every 404.
     missing_server_path: str = ""
-    #: Operation name -> its `OperationPlan`, made on the operation's first call.
-    plans: dict[str, "OperationPlan"] = field(default_factory=dict, repr=False, compare=False)
+    #: Operation name -> the base URL it is sent to instead of `base_url` (Lago's ingestion host).
+    hosts: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def validators(self) -> SchemaValidators:
@@ -70,28 +71,24 @@ class Settings:
         modes = self.response_validation  # `response_modes` made it, so it has a "default"
         return modes.get(operation.name) or modes.get(operation.operation_id or "") or modes["default"]
 
-    def plan(self, operation: Operation) -> "OperationPlan":
-        """The operation's plan: made on its first call, not when the client is made (binding stays cheap).
-        Two threads may both make it once; either result is the same."""
-        plan = self.plans.get(operation.name)
-        if plan is None or plan.operation is not operation:
-            plan = self.plans[operation.name] = OperationPlan(operation, self)
-        return plan
-
 
 class OperationPlan:
-    """What every call of one operation needs and no call changes, worked out once per client: the fixed
-    headers, the credentials when they are the same on every request, the response validation mode,
-    and per status and Content-Type of its answers, the declared response, schema and decoder."""
+    """What every call of one operation needs and no call changes, worked out once per client (at the
+    operation's first call, so that binding stays cheap; two threads may both make it, alike): its base
+    URL, the fixed headers, the credentials when they are the same on every request, the tokens to fetch,
+    the response validation mode, and per status and Content-Type of its answers, the declared response,
+    schema and decoder."""
 
-    __slots__ = ("operation", "route", "fixed_query", "headers", "response_mode", "fetches", "credentials",
-                 "secret_headers", "secret_query", "_answers")
+    __slots__ = ("operation", "settings", "base_url", "route", "fixed_query", "headers", "response_mode", "fetches",
+                 "credentials", "secret_headers", "secret_query", "_answers")
 
     #: Answers are looked up by (status, Content-Type); a server that varies the type (a boundary) stops here.
     MAX_ANSWER_KINDS = 32
 
     def __init__(self, operation: Operation, settings: Settings):
         self.operation = operation
+        self.settings = settings
+        self.base_url = settings.hosts.get(operation.name, settings.base_url)
         # A path key may carry a query (`/?Action=List`) or a fragment (`/#X-Amz-Target=Svc.List`, used to
         # tell operations on one path apart). RFC 3986: the query goes before the fragment, and a fragment
         # is never sent; so the call's parameters join the fixed query, and the fragment is dropped.
@@ -138,18 +135,12 @@ class AnswerPlan:
         self.is_json = codecs.is_json(self.media_type or "application/json")
 
 
-def token_fetches(operation: Operation, settings: Settings) -> tuple[TokenFetch, ...]:
-    """Tokens the facade must fetch (through its transport) before `prepare` can authenticate the call.
-    Missing credentials are `prepare`'s to report, after the arguments are checked."""
-    return settings.plan(operation).fetches
-
-
-def prepare(operation: Operation, arguments: Mapping[str, Any], options: Mapping[str, Any],
-            settings: Settings) -> WireRequest:
-    """The request for `operation` with `arguments` (by Python name). With request validation on, raises
-    RequestValidationError listing every problem instead of making a bad request; raises
-    MissingCredentialsError when the operation needs credentials the client does not have."""
-    plan = settings.plan(operation)
+def prepare(plan: OperationPlan, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> WireRequest:
+    """The request for the plan's operation with `arguments` (by Python name). With request validation on,
+    raises RequestValidationError listing every problem instead of making a bad request; raises
+    MissingCredentialsError when the operation needs credentials the client does not have. Tokens the
+    plan `fetches` must have been fetched first."""
+    operation, settings = plan.operation, plan.settings
     validators = settings.validators if settings.request_validation else None
     violations: list[Violation] = []
     path = plan.route
@@ -204,7 +195,7 @@ def prepare(operation: Operation, arguments: Mapping[str, Any], options: Mapping
     if cookies:
         headers["Cookie"] = "; ".join(cookies)
     query.extend(applied.query)
-    url = settings.base_url + path
+    url = plan.base_url + path
     if query:
         url += "?" + "&".join(part for part in query if part)
     merged = {**plan.headers, **headers}
@@ -344,12 +335,12 @@ def _property_types(spec: Spec, schema_uri: str | None, name: str) -> tuple[tupl
 # -- answers --------------------------------------------------------------------------------------------
 
 
-def handle(operation: Operation, response: WireResponse, settings: Settings) -> ApiResponse:
+def handle(plan: OperationPlan, response: WireResponse) -> ApiResponse:
     """The caller's result for an answer, or the exception it stands for. Error statuses map to exceptions
     first, whatever the validation mode: a 404 is a NotFoundError even when its body is not the one the
     spec describes. Success answers are then checked against the operation: the status must be declared,
     the content type must be one the spec lists, and a JSON body must match its schema."""
-    plan = settings.plan(operation)
+    operation, settings = plan.operation, plan.settings
     answer = plan.answer(response.status, response.headers.get("Content-Type", ""))
     decode_problem = None
     try:
@@ -384,38 +375,39 @@ def handle(operation: Operation, response: WireResponse, settings: Settings) -> 
     return result
 
 
-def handle_stream(operation: Operation, opened: streams.OpenStream, settings: Settings) -> ApiResponse:
+def handle_stream(plan: OperationPlan, opened: streams.OpenStream) -> ApiResponse:
     """`handle` for an operation that may answer with a stream of items (OpenAPI 3.2 `itemSchema`). When
     the answer is a declared sequential type, the result's data is an `ItemStream`: each item decoded,
     checked against `itemSchema` and shaped as it arrives (strict mode raises at the first bad item, the
     ones before it already given). Any other answer (an error, a plain JSON one) is read whole and
     handled as usual."""
-    plan = _stream_plan(operation, opened.status, opened.headers, settings)
-    if plan is None:
-        return handle(operation, opened.read(), settings)
-    items = streams.ItemStream(opened.chunks, *plan, opened.close, operation.label)
+    reading = _stream_reading(plan, opened.status, opened.headers)
+    if reading is None:
+        return handle(plan, opened.read())
+    items = streams.ItemStream(opened.chunks, *reading, opened.close, plan.operation.label)
     return ApiResponse(opened.status, opened.headers, items, b"")
 
 
-async def ahandle_stream(operation: Operation, opened: streams.AsyncOpenStream, settings: Settings) -> ApiResponse:
+async def ahandle_stream(plan: OperationPlan, opened: streams.AsyncOpenStream) -> ApiResponse:
     """`handle_stream` for the async facade: the same decoders and checks, an `AsyncItemStream`."""
-    plan = _stream_plan(operation, opened.status, opened.headers, settings)
-    if plan is None:
-        return handle(operation, await opened.read(), settings)
-    items = streams.AsyncItemStream(opened.chunks, *plan, opened.close, operation.label)
+    reading = _stream_reading(plan, opened.status, opened.headers)
+    if reading is None:
+        return handle(plan, await opened.read())
+    items = streams.AsyncItemStream(opened.chunks, *reading, opened.close, plan.operation.label)
     return ApiResponse(opened.status, opened.headers, items, b"")
 
 
-def _stream_plan(operation: Operation, status: int, headers: Mapping[str, str],
-                 settings: Settings) -> tuple[streams.Decoder, Callable[[Any, int], Any]] | None:
+def _stream_reading(plan: OperationPlan, status: int,
+                    headers: Mapping[str, str]) -> tuple[streams.Decoder, Callable[[Any, int], Any]] | None:
     """The decoder and the per-item check for a streamed answer; None when the answer is not one."""
+    operation, settings = plan.operation, plan.settings
     content_type = headers.get("Content-Type", "")
     declared = operation.response_for(status) if status < 400 else None
     item_uri = _schema_for(declared.item_schemas, media_type_of(content_type)) if declared is not None else None
     decoder = streams.decoder_for(content_type) if isinstance(item_uri, str) else None
     if decoder is None:
         return None
-    mode = settings.response_mode(operation)
+    mode = plan.response_mode
 
     def check(item: Any, index: int) -> Any:
         where = f"body[{index}]"

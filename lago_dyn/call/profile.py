@@ -18,6 +18,8 @@ class Profile:
     api_key_env: str | None = None
     #: The query parameter that selects a page, for `paginate`.
     page_parameter: str | None = None
+    #: The operations `Client(events_base_url=...)` sends to that host instead of `base_url`.
+    event_operations: tuple[str, ...] = ()
 
     def error_fields(self, body: Any) -> tuple[Any, Any, Any]:
         """(error, code, error_details) from an error answer's body."""

@@ -17,8 +17,6 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from ..errors import LagoDynError, RateLimitError, ServerError, TransportError
 
-#: The operations Lago's ingestion host serves (`Client(events_base_url=...)` sends them there).
-EVENT_OPERATIONS = ("create_event", "create_batch_events")
 #: Lago accepts at most this many events in one batch call.
 MAX_BATCH_SIZE = 100
 #: The longest wait between two attempts at a batch (seconds), whatever a 429 says.

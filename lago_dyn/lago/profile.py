@@ -34,6 +34,8 @@ class LagoProfile(Profile):
     name = "lago"
     api_key_env = API_KEY_ENV
     page_parameter = "page"
+    #: Lago's ingestion host serves these (`Client(events_base_url=...)`).
+    event_operations = ("create_event", "create_batch_events")
 
     def error_fields(self, body: Any) -> tuple[Any, Any, Any]:
         if not isinstance(body, Mapping):

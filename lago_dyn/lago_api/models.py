@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 from ..codecs import media as codecs
 from ..errors import ModelValidationError
 from ..models import ApiObject, parse_json, shape
-from ..spec.model import Spec, child_uri
+from ..spec.model import Spec
 from ..spec.schema import view
 from ..suggest import did_you_mean
 from ..validation import WRITE
@@ -132,14 +132,13 @@ class ModelNamespace:
         if uri is None:
             raise AttributeError(f"{self.spec.title} has no model {name!r}{did_you_mean(name, self.names.uris)}"
                                  f"{self._choose_hint()}")
-        node, _ = self.spec.resolve(self.spec.node_at(uri), uri)
-        node = node if isinstance(node, dict) else {}
-        if model_needed(node):
+        found = view(self.spec, uri)
+        if model_needed(self.spec, found):
             made: Any = type(name, (Model,), {"__slots__": (), "_models": self, "_schema_uri": uri,
                                               "__module__": __name__, "__qualname__": name,
                                               "__doc__": _schema_doc(self.spec, uri, name)})
-        elif isinstance(node.get("enum"), list) and all(isinstance(v, str) for v in node["enum"]):
-            made = _string_enum(name, node["enum"])
+        elif isinstance(found.node.get("enum"), list) and all(isinstance(v, str) for v in found.node["enum"]):
+            made = _string_enum(name, found.node["enum"])  # its own enum: one lent by an `allOf` part is that part's model
         else:
             raise AttributeError(f"{name} is not an object or string enum schema in {self.spec.title}; "
                                  "its values are plain JSON values (str, int, list, dict)")
@@ -168,22 +167,20 @@ class ModelNamespace:
     def _adopt(self, data: Any, uri: str, depth: int) -> None:
         if depth > 60:
             return
-        node, resolved = self.spec.resolve(self.spec.node_at(uri), uri)
-        if not isinstance(node, dict):
-            return
-        wrapped = nullable_branch(node)
+        found = view(self.spec, uri)
+        wrapped = nullable_branch(self.spec, found)
         if wrapped is not None:
-            self._adopt(data, child_uri(resolved, *wrapped), depth + 1)
+            self._adopt(data, wrapped, depth + 1)
             return
-        if type(data) is list and isinstance(node.get("items"), dict):
+        if type(data) is list and found.items is not None:
             for index, item in enumerate(data):
                 if isinstance(item, uuid.UUID):
                     data[index] = _as_sent(item)
-                self._adopt(item, child_uri(resolved, "items"), depth + 1)
+                self._adopt(item, found.items, depth + 1)
             return
         if not isinstance(data, ApiObject):
             return
-        properties = view(self.spec, resolved).properties
+        resolved, properties = found.resolved, found.properties
         for name, value in dict.items(data):
             if isinstance(value, uuid.UUID):
                 data[name] = _as_sent(value)

@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 from ..spec.naming import snake_case
 from ..spec.model import Spec, child_uri, pointer_uri
+from ..spec.schema import SchemaView, view
 
 _WORD_BREAKS = re.compile(r"[^0-9A-Za-z]+")
 
@@ -57,12 +58,12 @@ class ModelNames:
     def name_of(self, uri: str, depth: int = 0) -> str | None:
         """The model name of the schema at `uri`, looking through `$ref`s and nullable wrappers
         (`allOf: [$ref]`, `anyOf: [$ref, {type: null}]`)."""
-        node, resolved = self._spec.resolve(self._spec.node_at(uri), uri)
-        name = self.names.get(resolved)
-        if name is not None or not isinstance(node, dict) or depth > 10:
+        found = view(self._spec, uri)
+        name = self.names.get(found.resolved)
+        if name is not None or depth > 10:
             return name
-        wrapped = nullable_branch(node)
-        return self.name_of(child_uri(resolved, *wrapped), depth + 1) if wrapped else None
+        wrapped = nullable_branch(self._spec, found)
+        return self.name_of(wrapped, depth + 1) if wrapped else None
 
     def _add(self, name: str, uri: str, unique: bool = True) -> None:
         if unique and name in self.uris:
@@ -86,7 +87,7 @@ class ModelNames:
             return
         name = node.get("title") if isinstance(node.get("title"), str) else position
         self._gather(node, uri, name)
-        if model_needed(node):
+        if model_needed(self._spec, view(self._spec, uri)):
             self._add(camelize(name), uri)
 
     def _gather(self, node: Any, uri: str, prefix: str, depth: int = 0) -> None:
@@ -98,7 +99,7 @@ class ModelNames:
                 continue
             name = child.get("title") if isinstance(child.get("title"), str) else f"{prefix}{suffix}"
             self._gather(child, sub_uri, name, depth + 1)
-            if model_needed(child):
+            if model_needed(self._spec, view(self._spec, sub_uri)):
                 self._add(camelize(name), sub_uri)
         for keyword in ("allOf", "anyOf", "oneOf"):  # inline parts lend their fields to this model
             for index, part in enumerate(node.get(keyword) or ()):
@@ -107,7 +108,8 @@ class ModelNames:
 
 
 def _children(node: dict[str, Any], uri: str) -> Iterator[tuple[str, str]]:
-    """(URI, name suffix) of the schemas nested in an object or array schema."""
+    """(URI, name suffix) of the schemas written inline in an object or array schema: the generator names
+    a model by where it is written, so this reads the document's positions, not what the schema means."""
     for name in node.get("properties") or {}:
         yield child_uri(uri, "properties", name), f"_{name}"
     if isinstance(node.get("additionalProperties"), dict):
@@ -116,24 +118,24 @@ def _children(node: dict[str, Any], uri: str) -> Iterator[tuple[str, str]]:
         yield child_uri(uri, "items"), "_inner"
 
 
-def nullable_branch(node: dict[str, Any]) -> tuple[str, str] | None:
-    """The one non-null branch of a wrapper that only makes a schema nullable, as JSON-pointer tokens."""
-    for keyword in ("allOf", "anyOf", "oneOf"):
-        branches = node.get(keyword)
-        if isinstance(branches, list):
-            real = [i for i, b in enumerate(branches) if not (isinstance(b, dict) and b.get("type") == "null")]
-            if len(real) == 1 and not node.get("properties"):
-                return keyword, str(real[0])
+def nullable_branch(spec: Spec, found: SchemaView) -> str | None:
+    """The URI of the one branch that does not admit only null, when the schema is only a wrapper that
+    makes another nullable (`allOf: [$ref]`, `anyOf: [$ref, {type: null}]`); else None."""
+    if found.node.get("properties"):
+        return None
+    for branches in (found.all_of, found.any_of, found.one_of):
+        if branches:
+            real = [branch for branch in branches if view(spec, branch).types != ("null",)]
+            if len(real) == 1:
+                return real[0]
     return None
 
 
-def model_needed(node: dict[str, Any]) -> bool:
+def model_needed(spec: Spec, found: SchemaView) -> bool:
     """An object with fields, or a composition that is more than a nullable wrapper, gets a model; a
     plain value, an array or a free-form map does not (the generator's isModelNeeded)."""
-    declared = node.get("type")
-    types = declared if isinstance(declared, list) else [declared]
-    if (None in types or "object" in types) and node.get("properties"):
+    if found.node.get("properties") and (not found.node.get("type") or "object" in found.types):
         return True
-    if nullable_branch(node) is not None:
+    if nullable_branch(spec, found) is not None:
         return False
-    return bool(node.get("anyOf") or node.get("oneOf") or node.get("allOf"))
+    return bool(found.all_of or found.any_of or found.one_of)
