@@ -17,7 +17,8 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Mapping, Sequence, Union
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Sequence, Union
 from urllib.parse import quote, urlencode
 
 from .errors import AuthenticationError, ConfigurationError, LagoDynError, MissingCredentialsError

@@ -10,7 +10,8 @@ spec (`SpecError`), the client's own configuration (`ConfigurationError`), the r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Sequence
+from collections.abc import Mapping
+from typing import Any, Iterator, Sequence
 
 from .rate_limits import RateLimit, retry_after
 

@@ -14,7 +14,8 @@ import decimal
 import logging
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from collections.abc import Mapping
+from typing import Any, Callable
 from urllib.parse import quote
 
 from ..codecs import media as codecs, params, streams
@@ -79,8 +80,8 @@ class OperationPlan:
     the response validation mode, and per status and Content-Type of its answers, the declared response,
     schema and decoder."""
 
-    __slots__ = ("operation", "settings", "base_url", "route", "fixed_query", "headers", "response_mode", "fetches",
-                 "credentials", "secret_headers", "secret_query", "_answers")
+    __slots__ = ("operation", "settings", "base_url", "route", "fixed_query", "query_keys", "headers", "response_mode",
+                 "fetches", "credentials", "secret_headers", "secret_query", "_answers")
 
     #: Answers are looked up by (status, Content-Type); a server that varies the type (a boundary) stops here.
     MAX_ANSWER_KINDS = 32
@@ -94,6 +95,9 @@ class OperationPlan:
         # is never sent; so the call's parameters join the fixed query, and the fragment is dropped.
         route, _, fixed_query = operation.path.partition("#")[0].partition("?")
         self.route, self.fixed_query = route, fixed_query
+        #: Query parameter name -> as the URL carries it (Lago's `external_customer_ids[]` keeps its brackets).
+        self.query_keys = {parameter.name: quote(parameter.name, safe="[]")
+                           for parameter in operation.parameters if parameter.location == "query"}
         # JSON preferred (`text/plain` for Lago's public key, `application/json` nearly everywhere else).
         self.headers = {"Accept": codecs.accept_header(*operation.answer_media_types), **settings.headers}
         self.response_mode = settings.response_mode(operation)
@@ -167,7 +171,7 @@ def prepare(plan: OperationPlan, arguments: Mapping[str, Any], options: Mapping[
             if parameter.location == "path":
                 path = path.replace("{" + parameter.name + "}", _path_text(parameter, value))
             elif parameter.location == "query":
-                query.append(_query_text(parameter, value))
+                query.append(_query_text(parameter, plan.query_keys[parameter.name], value))
             elif parameter.location == "querystring":
                 query.append(_querystring_text(parameter, value))
             elif parameter.location == "header":
@@ -211,9 +215,8 @@ def _path_text(parameter: Parameter, value: Any) -> str:
     return params.serialize_path(parameter.name, value, parameter.style, parameter.explode)
 
 
-def _query_text(parameter: Parameter, value: Any) -> str:
+def _query_text(parameter: Parameter, name: str, value: Any) -> str:
     encode = params.encoder(parameter.allow_reserved)
-    name = quote(parameter.name, safe="[]")  # Lago's `external_customer_ids[]` keeps its brackets
     if parameter.media_type is not None:  # `content:` parameters carry a serialized document
         return f"{name}={encode(codecs.to_json_text(value)[0])}"
     return params.serialize(name, value, parameter.style, parameter.explode, encode=encode,

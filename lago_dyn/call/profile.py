@@ -7,7 +7,8 @@ Lago's. Every API's error body stays reachable whole as `ApiError.body`.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 class Profile:

@@ -20,7 +20,8 @@ import functools
 import json
 import os
 import uuid
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from collections.abc import Mapping
+from typing import Any, Callable, NamedTuple, Sequence
 from urllib.parse import quote
 
 from . import params
@@ -100,6 +101,16 @@ def json_default(value: Any) -> Any:
 _PLAIN_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+def to_json_bytes(value: Any, location: str = "body") -> tuple[bytes, list[type]]:
+    """`to_json_text`, UTF-8 encoded: a body is encoded once (the encoding is also the check that every
+    string is one UTF-8 can carry)."""
+    try:
+        return _PLAIN_JSON.encode(value).encode("utf-8"), []
+    except (TypeError, ValueError, RecursionError):  # a lone surrogate is a UnicodeEncodeError, a ValueError
+        text, converted = _converted_json_text(value, location)
+        return text.encode("utf-8"), converted
+
+
 def to_json_text(value: Any, location: str = "body") -> tuple[str, list[type]]:
     """Compact JSON text for a value, and the types that had to be converted on the way (empty: none)."""
     try:
@@ -158,7 +169,11 @@ def _unconvertible_at(value: Any, location: str) -> str:
 
 
 def to_json_data(value: Any, location: str = "body") -> Any:
-    """The value as plain JSON data (what the server will receive, and what validation sees)."""
+    """The value as plain JSON data (what the server will receive, and what validation sees). A parameter's
+    usual value (an int, a bool, ASCII text) is that already: it is not encoded to find out."""
+    kind = type(value)
+    if kind is int or kind is bool or (kind is str and value.isascii()):
+        return value
     text, converted = to_json_text(value, location)
     return json.loads(text) if converted else value
 
@@ -184,10 +199,10 @@ def encoder_for(media_type: str) -> Callable[[Any, str, Mapping[str, Any], Prope
 
 
 def _encode_json(value: Any, media_type: str, encoding: Mapping[str, Any], property_types: PropertyTypes) -> Encoded:
-    text, converted = to_json_text(value)
+    content, converted = to_json_bytes(value)
     if not converted:
-        return Encoded(text.encode("utf-8"), media_type, value)
-    return Encoded(text.encode("utf-8"), media_type, json.loads(text), had_decimals=decimal.Decimal in converted)
+        return Encoded(content, media_type, value)
+    return Encoded(content, media_type, json.loads(content), had_decimals=decimal.Decimal in converted)
 
 
 def _encode_as_given(value: Any, media_type: str, encoding: Mapping[str, Any],

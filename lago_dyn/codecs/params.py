@@ -16,7 +16,8 @@ import datetime as _dt
 import enum
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping
+from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import quote, unquote
 
 _RESERVED = ":/?#[]@!$&'()*+,;="
@@ -65,9 +66,18 @@ def scalar_text(value: Any) -> str:
     return str(value)
 
 
+def _encode_all(text: str) -> str:
+    return quote(text, safe="")
+
+
+def _encode_unreserved(text: str) -> str:
+    return quote(text, safe=_RESERVED)
+
+
 def encoder(allow_reserved: bool = False) -> Callable[[str], str]:
-    safe = _RESERVED if allow_reserved else ""
-    return lambda text: quote(text, safe=safe)
+    """Percent-encoding for a value: everything but RFC 3986's unreserved characters, or with
+    `allowReserved` the reserved ones kept too."""
+    return _encode_unreserved if allow_reserved else _encode_all
 
 
 def _identity(text: str) -> str:

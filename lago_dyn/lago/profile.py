@@ -5,7 +5,8 @@ Nothing Lago-specific stands in the generic pipeline."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import LagoDynError, SpecLoadError
 from ..call.profile import Profile

@@ -16,7 +16,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Sequence, Union
 
 from . import cache, dialects, walk
 from ..errors import SpecError, SpecLoadError

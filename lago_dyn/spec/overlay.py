@@ -28,7 +28,8 @@ import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence, Union
+from collections.abc import Mapping
+from typing import Any, Iterable, Sequence, Union
 
 from ..errors import SpecError, SpecLoadError
 from .source import Fetcher, parse_bytes, read_source
