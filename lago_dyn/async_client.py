@@ -30,10 +30,8 @@ class AsyncCalls(Calls):
 
     async def invoke(self, operation: Operation, arguments: dict, options: dict) -> ApiResponse:  # type: ignore[override]
         plan = self.plan(operation)
-        if self.tracer is tracing.UNKNOWN:
-            self.tracer = tracing.tracer()
-        if self.tracer is not None and tracing.configured():
-            with tracing.span(self.tracer, operation, self.settings.base_url) as current:
+        if tracing.configured():
+            with tracing.span(operation, self.settings.base_url) as current:
                 return tracing.answered(current, await self._ainvoke(plan, arguments, options))
         return await self._ainvoke(plan, arguments, options)
 

@@ -145,9 +145,6 @@ class Calls:
         self.on_rate_limit: RateLimitCallback | None = None
         #: Operation name -> its plan (kept here, not in `settings`, which a plan refers to: no cycle).
         self.plans: dict[str, pipeline.OperationPlan] = {}
-        #: OpenTelemetry's tracer when the extra is installed, else None (and no tracing work at all);
-        #: looked up at the first call, so that making a client imports none of it.
-        self.tracer: Any = tracing.UNKNOWN
 
     @property
     def transport(self) -> Any:
@@ -171,10 +168,8 @@ class Calls:
 
     def invoke(self, operation: Operation, arguments: dict, options: dict) -> Any:
         plan = self.plan(operation)
-        if self.tracer is tracing.UNKNOWN:
-            self.tracer = tracing.tracer()
-        if self.tracer is not None and tracing.configured():
-            with tracing.span(self.tracer, operation, self.settings.base_url) as current:
+        if tracing.configured():
+            with tracing.span(operation, self.settings.base_url) as current:
                 return tracing.answered(current, self._invoke(plan, arguments, options))
         return self._invoke(plan, arguments, options)
 

@@ -80,10 +80,14 @@ async def test_an_async_call_is_a_span_too(lago, default_spec, spans):
     no_secret_in([created])
 
 
-def test_without_the_extra_nothing_of_opentelemetry_is_imported_and_calls_work():
+@pytest.mark.parametrize("setup", [
+    "sys.modules['opentelemetry'] = None  # as if the extra were not installed",
+    "pass  # the extra installed, and no tracer provider set",
+], ids=["not-installed", "installed-no-provider"])
+def test_without_a_tracer_provider_nothing_of_opentelemetry_is_imported_and_calls_work(setup):
     import subprocess
 
-    code = ("import sys\nsys.modules['opentelemetry'] = None  # as if the extra were not installed\n"
+    code = (f"import sys\n{setup}\n"
             "import lago_dyn\n"
             "answer = lago_dyn.WireResponse(200, {'Content-Type': 'application/json'}, b'{\"customer\": {}}')\n"
             "client = lago_dyn.Client(api_key='k', transport=lago_dyn.MockTransport(lambda request: answer),\n"
@@ -92,3 +96,27 @@ def test_without_the_extra_nothing_of_opentelemetry_is_imported_and_calls_work()
             "      [name for name in sys.modules if name.startswith('opentelemetry') and sys.modules[name]])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.split(None, 1) == ["True", "[]\n"], done.stderr
+
+
+def test_a_provider_set_after_the_first_call_traces_the_next_ones():
+    """The check is made at every call: a program that sets its provider late (after a client made
+    calls) gets spans from then on."""
+    import subprocess
+
+    code = ("import lago_dyn\n"
+            "answer = lago_dyn.WireResponse(200, {'Content-Type': 'application/json'}, b'{\"customer\": {}}')\n"
+            "client = lago_dyn.Client(api_key='k', transport=lago_dyn.MockTransport(lambda request: answer),\n"
+            "                         response_validation='off')\n"
+            "client.find_customer('c-1')\n"
+            "from opentelemetry import trace\n"
+            "from opentelemetry.sdk.trace import TracerProvider\n"
+            "from opentelemetry.sdk.trace.export import SimpleSpanProcessor\n"
+            "from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter\n"
+            "exporter = InMemorySpanExporter()\n"
+            "provider = TracerProvider()\n"
+            "provider.add_span_processor(SimpleSpanProcessor(exporter))\n"
+            "trace.set_tracer_provider(provider)\n"
+            "client.find_customer('c-2')\n"
+            "print([span.name for span in exporter.get_finished_spans()])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "['findCustomer']", done.stderr
