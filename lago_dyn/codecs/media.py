@@ -170,9 +170,10 @@ def _unconvertible_at(value: Any, location: str) -> str:
 
 def to_json_data(value: Any, location: str = "body") -> Any:
     """The value as plain JSON data (what the server will receive, and what validation sees). A parameter's
-    usual value (an int, a bool, ASCII text) is that already: it is not encoded to find out."""
+    usual value (a bool, ASCII text) is that already: it is not encoded to find out. An int is, for an int
+    too long for Python to print (over 4,300 digits) is refused in our words there."""
     kind = type(value)
-    if kind is int or kind is bool or (kind is str and value.isascii()):
+    if kind is bool or (kind is str and value.isascii()):
         return value
     text, converted = to_json_text(value, location)
     return json.loads(text) if converted else value
