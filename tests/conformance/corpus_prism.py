@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: 45 documents make about 330 calls: most descriptions have fewer than CALLS operations.
 DOCUMENTS = 45
 CALLS = 10
-MAX_BYTES = 256 * 1024
+MAX_BYTES = 1024 * 1024
 DEFECTS_FILE = Path(__file__).with_name("corpus_prism_defects.yaml")
 
 
@@ -116,14 +116,14 @@ def call_sample(folder: Path, documents: dict[str, lago_dyn.Spec]) -> Round:
                 for index, name in enumerate(pending[path]):
                     report.outcomes.extend(run(file, servers.urls[file], spec=documents[path], operations=[name],
                                                profile=lago_dyn.GENERIC).outcomes)
-                    if report.outcomes[-1].problem == NO_ANSWER and not servers.alive():
+                    if report.outcomes[-1].problem == NO_ANSWER and servers.ended():
                         pending[path] = pending[path][index + 1:]
                         if not pending[path]:
                             del pending[path]
                         break
                 else:
                     del pending[path]
-                if not servers.alive():
+                if servers.process.poll() is not None:  # ended by the call above
                     break
     result.seconds = time.perf_counter() - started
     return result

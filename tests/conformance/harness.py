@@ -95,7 +95,7 @@ class PrismServers:
     `prism mock` does for each, on a port of its own, with Prism's modules loaded once instead of once per
     document, which costs about 2 s of CPU each). `urls` maps each document Prism serves to its base URL,
     `refused` each one it cannot serve to Prism's reason. An uncaught error in Prism ends the process for
-    every document, as it ends `prism mock`: `alive()` tells, and the caller starts a new one."""
+    every document, as it ends `prism mock`: `ended()` tells, and the caller starts a new one."""
 
     def __init__(self, documents: Iterable[Path], *, timeout: float = 120.0):
         self.urls: dict[Path, str] = {}
@@ -125,8 +125,14 @@ class PrismServers:
             else:
                 self.refused[Path(answer["document"])] = answer["error"]
 
-    def alive(self) -> bool:
-        return self.process.poll() is None
+    def ended(self, within: float = 5.0) -> bool:
+        """Whether the process has ended, waiting up to `within` seconds for it to (a connection Prism
+        closed as it died reaches us before its exit does)."""
+        try:
+            self.process.wait(timeout=within)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def stop(self) -> None:
         self.process.terminate()
@@ -214,13 +220,13 @@ def _in_media_type(spec: Spec, schema_uri: str | None, media_type: str, value: A
     schema = spec.resolve(spec.node_at(schema_uri), schema_uri)[0] if schema_uri else {}
     if media_type.startswith(_BINARY_MEDIA_TYPES) or _is_file(schema):
         return FILE_CONTENT
+    if media_type.endswith(("/xml", "+xml")) and not isinstance(value, (str, bytes)):
+        root = ((schema.get("xml") if isinstance(schema, dict) else None) or {}).get("name") or "body"
+        return ElementTree.tostring(_xml_element(root, value), encoding="unicode")
     if media_type.startswith("text/"):
         return value if isinstance(value, str) else "conformance text" if value is None else json.dumps(value)
     if media_type.startswith("multipart/") or media_type == "application/x-www-form-urlencoded":
         return _with_files(spec, schema_uri, value) if isinstance(value, dict) else value
-    if media_type.endswith(("/xml", "+xml")) and not isinstance(value, (str, bytes)):
-        root = ((schema.get("xml") if isinstance(schema, dict) else None) or {}).get("name") or "body"
-        return ElementTree.tostring(_xml_element(root, value), encoding="unicode")
     return value
 
 
