@@ -211,6 +211,7 @@ def pytest_terminal_summary(terminalreporter):
     sections = [
         ("conformance against Prism", ("spec", "called", "accepted", "response-valid"), "TABLES"),
         ("conformance against Prism: public specs", ("spec", "called", "accepted"), "PUBLIC_TABLES"),
+        ("conformance against Prism: APIs.guru corpus sample", ("what", "calls"), "CORPUS_TABLE"),
     ]
     for title, columns, attribute in sections:
         rows = getattr(harness, attribute, None)

@@ -84,6 +84,7 @@ SPEC = {
         "/binary": body_op("postBinary", "application/octet-stream", {"type": "string", "format": "binary"}),
         "/short": body_op("postShort", "text/plain", {"type": "string", "maxLength": 3}),
         "/xml": body_op("postXml", "application/xml", {"type": "object"}),
+        "/text-xml": body_op("postTextXml", "text/xml", {"type": "object", "required": ["Action"]}),
         "/strict-form": body_op("postStrictForm", "application/x-www-form-urlencoded", {
             "type": "object", "required": ["active"], "properties": {"active": {"type": "boolean"},
                                                                    "name": {"type": "string"}}}),
@@ -455,6 +456,10 @@ def test_a_text_body_is_judged_by_its_schema_and_other_types_are_not(client, ser
         client.post_short("four")
     client.post_xml("<a/>")  # a str, not the JSON object the schema describes: XML is not judged by it
     assert sent(server)["body"] == b"<a/>"
+    # text/xml too (AWS's query APIs): the schema maps to the document's elements (the XML Object), not its text
+    client.post_text_xml("<Request><Action>List</Action></Request>")
+    assert sent(server)["body"] == b"<Request><Action>List</Action></Request>"
+    assert sent(server)["headers"]["Content-Type"] == "text/xml"
 
 
 def test_form_and_multipart_bodies_are_judged_as_the_fields_they_carry(client, server):

@@ -405,6 +405,31 @@ def test_an_answer_finds_its_declared_type_exact_then_by_range(content_type, bod
     assert client.list_items(group="g") == expected
 
 
+#: A spec that declares a JSON object under 204 and for HEAD, as real descriptions do (APIs.guru's AWS ones).
+NO_CONTENT = {
+    "openapi": "3.0.3", "info": {"title": "no content", "version": "1"}, "servers": [{"url": "https://api.test"}],
+    "paths": {"/networks/{id}": {
+        "delete": {"operationId": "deleteNetwork", "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": ok({"type": "object", "required": ["id"]}, status="204")},
+        "head": {"operationId": "networkExists", "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": ok({"type": "object", "required": ["id"]})}}},
+}
+
+
+@pytest.mark.parametrize("operation, status", [("delete_network", 204), ("network_exists", 200)])
+def test_an_answer_http_says_has_no_content_is_not_judged_by_the_schema_declared_for_it(operation, status):
+    """RFC 9110: a 204 (or 304) answer cannot contain content, nor can any answer to HEAD; the server that
+    sends none follows HTTP, so strict validation does not blame it. Content that does arrive is judged."""
+    for content_type in (JSON, None):
+        client = lago_dyn.Client(parsed("NO_CONTENT"), transport=Answering(answer(status, b"", content_type)))
+        assert client.operations[operation]("n-1") is None
+    client = lago_dyn.Client(parsed("NO_CONTENT"), transport=Answering(answer(status, b"{}")))
+    with pytest.raises(lago_dyn.ResponseValidationError, match=r"body\.id: required field 'id' is missing"):
+        client.operations[operation]("n-1")
+
+
 def test_a_text_answer_is_a_string_and_not_judged_by_a_json_schema():
     client, _ = make(answer(202, b"queued", "text/plain; charset=utf-8"))
     assert client.create_item({"name": "n"}) == "queued"

@@ -417,3 +417,37 @@ def test_check_ignores_what_openapi_3_0_says_to_ignore_beside_a_ref():
     client, transport = client_for(loaded)
     client.make_thing({"a": 1})
     assert len(transport.requests) == 1
+
+
+#: OpenAPI 3.0 (Azure's style): a base with a discriminator, a resource extending it through allOf, the
+#: discriminating value not a schema name, and a readOnly id (so a request is judged, not only checked fast).
+DISCRIMINATED = {
+    "openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+    "components": {"schemas": {
+        "Base": {"type": "object", "required": ["kind"], "discriminator": {"propertyName": "kind"},
+                 "allOf": [{"$ref": "#/components/schemas/Resource"}],
+                 "properties": {"kind": {"type": "string", "enum": ["machine", "machineGroup"]}}},
+        "Resource": {"type": "object", "properties": {"id": {"type": "string", "readOnly": True},
+                                                      "size": {"type": "integer"}}},
+        "Group": {"allOf": [{"$ref": "#/components/schemas/Base"}],
+                  "properties": {"name": {"type": "string"}}}}},
+    "paths": {"/groups": {"put": {
+        "operationId": "putGroup",
+        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Group"}}}},
+        "responses": {"200": {"description": "ok", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Group"}}}}}}}},
+}
+
+
+@pytest.mark.parametrize("direction", ["write", "read"])
+def test_a_discriminator_is_a_hint_and_the_composition_decides_in_both_directions(direction):
+    # OpenAPI 3.0.3 Discriminator Object: it "can be used to aid in serialization, deserialization, and
+    # validation"; the value need not name a schema ("implicit mapping" is only tried). Validity is the
+    # Schema Object's, so a request (judged, for its readOnly) and an answer (checked fast) agree.
+    spec = lago_dyn.load_spec(DISCRIMINATED, cache_dir=False)
+    assert spec.validate("put_group", {"kind": "machineGroup", "name": "g"}, direction=direction) == []
+    found = [(v.location, v.rule) for v in spec.validate("put_group", {"kind": "machineGroup", "size": "big"},
+                                                         direction=direction)]
+    assert found == [("body.size", "type")]  # inside the allOf member, at its own place
+    assert [(v.location, v.rule) for v in spec.validate("put_group", {"kind": "other"}, direction=direction)] \
+        == [("body.kind", "enum")]

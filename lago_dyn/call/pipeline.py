@@ -456,6 +456,8 @@ def _check(operation: Operation, response: WireResponse, answer: AnswerPlan, dat
         statuses = ", ".join(operation.responses) or "none"
         return [Violation("status", "declared-status",
                           f"{response.status} is not a status this operation declares ({statuses})", "integer")]
+    if not response.content and (response.status in _NEVER_CONTENT or operation.method == "HEAD"):
+        return []  # HTTP forbids content here: the body a spec declares for it cannot arrive (RFC 9110)
     if not declared.content:
         if response.content.strip():
             return [Violation("body", "no-content", "the spec declares no body for this status, but one arrived",
@@ -471,6 +473,9 @@ def _check(operation: Operation, response: WireResponse, answer: AnswerPlan, dat
 
 
 _UNDECLARED = object()
+#: Statuses whose answer "cannot contain content" (RFC 9110 15.3.5, 15.4.5), whatever the spec declares for them
+#: (APIs.guru's AWS documents declare a JSON object under 204); an answer to HEAD has none either (9.3.2).
+_NEVER_CONTENT = frozenset({204, 304})
 
 
 def _schema_for(content: dict[str, str | None], media_type: str) -> Any:

@@ -68,6 +68,12 @@ def is_text(media_type: str) -> bool:
     return media_type_of(media_type).startswith("text/")
 
 
+def is_xml(media_type: str) -> bool:
+    """`text/xml`, `application/xml` or any `+xml` type: its schema describes the document's elements (the
+    XML Object maps properties to them), never the text itself."""
+    return media_type_of(media_type).endswith(("/xml", "+xml"))
+
+
 # -- Python values as JSON data --------------------------------------------------------------------------
 
 
@@ -208,10 +214,12 @@ def _encode_json(value: Any, media_type: str, encoding: Mapping[str, Any], prope
 
 def _encode_as_given(value: Any, media_type: str, encoding: Mapping[str, Any],
                      property_types: PropertyTypes) -> Encoded:
-    """Text from a str, any other type from bytes or a binary file object, sent as they are."""
+    """Text from a str, any other type from bytes or a binary file object, sent as they are. Text is judged
+    by the schema as the string it is, unless it is XML (whose schema describes elements, not text)."""
     if isinstance(value, str):
         try:
-            return Encoded(value.encode("utf-8"), media_type, value, validate=is_text(media_type))
+            return Encoded(value.encode("utf-8"), media_type, value,
+                           validate=is_text(media_type) and not is_xml(media_type))
         except UnicodeEncodeError:
             raise BodyError(Violation("body", "text", "the text holds a lone surrogate", "string")) from None
     content = _file_content(value)

@@ -115,7 +115,8 @@ class Dialect:
     def judge_class(self, direction: str) -> Any:
         import openapi_schema_validator as oas
 
-        return _reading_ecma_patterns(getattr(oas, self.judge_names[direction == "write"]))
+        judge = getattr(oas, self.judge_names[direction == "write"])
+        return _composing_as_json_schema(_reading_ecma_patterns(judge))
 
     def format_checker(self) -> Any:
         import openapi_schema_validator as oas
@@ -340,3 +341,16 @@ def _reading_ecma_patterns(judge: Any) -> Any:
 
     return validators.extend(judge, {"pattern": pattern, "patternProperties": pattern_properties,
                                      "additionalProperties": additional_properties})
+
+
+@functools.lru_cache(maxsize=None)
+def _composing_as_json_schema(judge: Any) -> Any:
+    """The judge class with `allOf`, `anyOf` and `oneOf` read as JSON Schema reads them, as the fast check
+    does, so both give one verdict. openapi-schema-validator replaces them, beside a `discriminator`, with
+    a lookup of the schema the discriminating value names (`#/components/schemas/<value>` unless mapped):
+    a value naming no schema was refused with "breaks the 'allOf' rule" and nothing more, and the allOf
+    members were not checked at all. OpenAPI calls the discriminator a hint; the composition decides."""
+    from jsonschema import Draft202012Validator, validators
+
+    plain = Draft202012Validator.VALIDATORS
+    return validators.extend(judge, {name: plain[name] for name in ("allOf", "anyOf", "oneOf")})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -18,12 +19,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
+from xml.etree import ElementTree
 
+import jsonschema
+import referencing
 import requests
+from referencing.jsonschema import DRAFT4, DRAFT202012
 
 import lago_dyn
 from lago_dyn.spec.model import Operation, Spec
 from lago_dyn.binding.examples import example
+from lago_dyn.spec import dialects
 
 ROOT = Path(__file__).resolve().parents[2]
 PRISM = ROOT / "tools" / "prism" / "node_modules" / ".bin" / "prism"
@@ -31,6 +37,8 @@ PRISM = ROOT / "tools" / "prism" / "node_modules" / ".bin" / "prism"
 #: (called / accepted / answers valid) and the public specs' (called / accepted).
 TABLES: list[str] = []
 PUBLIC_TABLES: list[str] = []
+#: The corpus sample's rows (test_corpus_prism.py): totals, then failures by listed class.
+CORPUS_TABLE: list[str] = []
 
 
 def prism_missing_reason() -> str | None:
@@ -77,6 +85,69 @@ def prism(spec_path: Path, *, errors: bool = False, timeout: float = 60.0) -> It
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+SERVE_MANY = ROOT / "tools" / "prism" / "serve-many.js"
+
+
+class PrismServers:
+    """Prism's mock server for many documents in one Node.js process (tools/prism/serve-many.js: what
+    `prism mock` does for each, on a port of its own, with Prism's modules loaded once instead of once per
+    document, which costs about 2 s of CPU each). `urls` maps each document Prism serves to its base URL,
+    `refused` each one it cannot serve to Prism's reason. An uncaught error in Prism ends the process for
+    every document, as it ends `prism mock`: `ended()` tells, and the caller starts a new one."""
+
+    def __init__(self, documents: Iterable[Path], *, timeout: float = 120.0):
+        self.urls: dict[Path, str] = {}
+        self.refused: dict[Path, str] = {}
+        self.process = subprocess.Popen(["node", str(SERVE_MANY), "127.0.0.1", *map(str, documents)],
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+        try:
+            self._read_addresses(time.monotonic() + timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _read_addresses(self, deadline: float) -> None:
+        stdout = self.process.stdout
+        while True:
+            ready, _, _ = select.select([stdout], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise RuntimeError("Prism did not serve its documents in time")
+            line = stdout.readline()
+            if not line:
+                raise RuntimeError(f"Prism exited with status {self.process.wait()} before serving its documents")
+            answer = json.loads(line)
+            if answer.get("ready"):
+                return
+            if "url" in answer:
+                self.urls[Path(answer["document"])] = answer["url"]
+            else:
+                self.refused[Path(answer["document"])] = answer["error"]
+
+    def ended(self, within: float = 5.0) -> bool:
+        """Whether the process has ended, waiting up to `within` seconds for it to (a connection Prism
+        closed as it died reaches us before its exit does)."""
+        try:
+            self.process.wait(timeout=within)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+
+    def __enter__(self) -> "PrismServers":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
 
 
 #: The credentials every conformance run sends (Prism checks that they are there, not what they are).
@@ -149,11 +220,28 @@ def _in_media_type(spec: Spec, schema_uri: str | None, media_type: str, value: A
     schema = spec.resolve(spec.node_at(schema_uri), schema_uri)[0] if schema_uri else {}
     if media_type.startswith(_BINARY_MEDIA_TYPES) or _is_file(schema):
         return FILE_CONTENT
+    if media_type.endswith(("/xml", "+xml")) and not isinstance(value, (str, bytes)):
+        root = ((schema.get("xml") if isinstance(schema, dict) else None) or {}).get("name") or "body"
+        return ElementTree.tostring(_xml_element(root, value), encoding="unicode")
     if media_type.startswith("text/"):
         return value if isinstance(value, str) else "conformance text" if value is None else json.dumps(value)
     if media_type.startswith("multipart/") or media_type == "application/x-www-form-urlencoded":
         return _with_files(spec, schema_uri, value) if isinstance(value, dict) else value
     return value
+
+
+def _xml_element(name: str, value: Any) -> ElementTree.Element:
+    """A JSON-shaped example as XML (lago_dyn sends an XML body as given: the user writes it; Prism checks
+    no XML body, so this only needs to be XML): properties as child elements, array items repeated under
+    the property's name, scalars as their JSON text."""
+    element = ElementTree.Element(name)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            items = item if isinstance(item, list) else [item]
+            element.extend(_xml_element(str(key), one) for one in items)
+    elif value is not None:
+        element.text = value if isinstance(value, str) else json.dumps(value)
+    return element
 
 
 def _is_file(schema: Any) -> bool:
@@ -226,12 +314,14 @@ class Report:
 
 
 def run(spec_path: Path, base_url: str, overlays: list | None = None, *, spec: Spec | None = None,
-        label: str | None = None, operations: Iterable[str] | None = None) -> Report:
+        label: str | None = None, operations: Iterable[str] | None = None,
+        profile: lago_dyn.Profile | None = None) -> Report:
     """Call every operation of the spec (or the named ones) against Prism with validation on both sides.
-    Prism serves the upstream spec as it is; `overlays` patch only lago_dyn's copy of it."""
+    Prism serves the upstream spec as it is; `overlays` patch only lago_dyn's copy of it. `profile`: the
+    client's (Lago's unless given)."""
     spec = spec or lago_dyn.load_spec(spec_path, overlays=overlays)
     client = lago_dyn.Client(spec, base_url=base_url, retry=lago_dyn.RetryPolicy(retries=0),
-                             **credentials_for(spec))
+                             **({"profile": profile} if profile else {}), **credentials_for(spec))
     # Arguments come from the upstream spec, so that Prism (which serves it) accepts them.
     upstream = lago_dyn.load_spec(spec_path) if overlays else spec
     report = Report(label or spec_path.name + (" + " + ", ".join(map(str, overlays)) if overlays else ""))
@@ -262,6 +352,18 @@ def run(spec_path: Path, base_url: str, overlays: list | None = None, *, spec: S
             report.outcomes.append(Outcome(name, False, False, f"lago_dyn could not make the call: "
                                                                f"{type(error).__name__}: {error}"))
     return report
+
+
+def independently_invalid(spec: Spec, schema_uri: str, body: Any) -> bool:
+    """The answer is invalid for plain jsonschema too, not only for lago_dyn: a check that a listed defect
+    is the spec's (or its server's), not our validator's. OpenAPI 3.0 schemas are read as draft 4, later
+    ones as 2020-12, with a leftover `nullable` rewritten as lago_dyn reads it."""
+    draft, validator_class = (DRAFT4, jsonschema.Draft4Validator) if spec.version == "3.0" \
+        else (DRAFT202012, jsonschema.Draft202012Validator)
+    documents = [(uri, dialects.without_nullable(doc, copy_first=True)) for uri, doc in spec.documents()]
+    registry = referencing.Registry().with_resources(
+        (uri, referencing.Resource.from_contents(doc, default_specification=draft)) for uri, doc in documents)
+    return not validator_class({"$ref": schema_uri}, registry=registry).is_valid(body)
 
 
 NO_ANSWER = "no answer: Prism closed the connection"
