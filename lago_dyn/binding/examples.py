@@ -263,9 +263,11 @@ class _Generator:
     def _object(self, parts: list[SchemaView], rules: dict[str, Any], depth: int, variant: int) -> Any:
         fields = _fields(parts)
         required = set().union(*(part.required for part in parts))
-        # readOnly properties are not sent in a request (nor writeOnly ones answered), required or not:
-        # "required" then applies to the other direction only (OpenAPI 3.0, Schema Object readOnly).
-        left_out = {name for name, uris in fields.items() if self._is_left_out(uris)}
+        # readOnly properties are not sent in a request (nor writeOnly ones answered). OpenAPI 3.0 says
+        # "required" then applies to the other direction only; in 3.1 they are plain JSON Schema
+        # annotations, so a required one stays (leaving it out would break `required`).
+        left_out = {name for name, uris in fields.items()
+                    if self._is_left_out(uris) and (self.spec.version == "3.0" or name not in required)}
         allowed = [name for name in fields if name not in left_out]
         wanted = [name for name in allowed if depth < ALL_PROPERTIES_DEPTH or name in required]
         result: dict[str, Any] = {}
