@@ -195,6 +195,9 @@ class _Generator:
         fallback: Any = _NOTHING
         for branch in concrete + [uri for uri in branches if uri not in concrete]:
             made = self.value((*uris, branch), depth + 1, decided, variant)
+            if len(branches) > 1 and not _fits_all(made, self._parts((*uris, branch))):
+                fallback = made if fallback is _NOTHING else fallback
+                continue  # a branch the rest of the schema rules out (`type: array` beside an object branch)
             if keyword == "anyOf" or len(branches) == 1:
                 return made
             others = [other for other in branches if other != branch and self._accepts(other, made)]
