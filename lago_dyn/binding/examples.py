@@ -167,7 +167,8 @@ class _Generator:
                         return
         closed = [part for part in parts if part.has_const or part.enum]
         if closed:
-            yield fitting[0] if fitting else closed[0].const if closed[0].has_const else closed[0].enum[0]
+            first = closed[0]
+            yield fitting[0] if fitting else first.const if first.has_const else (first.enum or (None,))[0]
 
     def _written(self, part: SchemaView) -> Iterator[Any]:
         """The values the spec's author wrote down for a schema, best first."""
@@ -321,7 +322,7 @@ class _Generator:
 
 _NOTHING = object()
 #: One value of each JSON type, for a field that must break another `oneOf` branch's rule.
-_ANY_TYPE = ("x", 0, True, [], {})
+_ANY_TYPE: tuple[Any, ...] = ("x", 0, True, [], {})
 
 
 def _fields(parts: list[SchemaView]) -> dict[str, list[str]]:
@@ -579,8 +580,8 @@ def _python_readable(pattern: str) -> str:
         elif char == "]" and in_class:
             in_class = False
             out.append(char)
-        elif char == "(" and _INLINE_FLAGS.match(pattern, index):  # `(?i)` mid-pattern: Python refuses it
-            index = _INLINE_FLAGS.match(pattern, index).end()
+        elif char == "(" and (flags := _INLINE_FLAGS.match(pattern, index)):  # `(?i)` mid-pattern: Python refuses it
+            index = flags.end()
             continue
         elif char == "(" and pattern[index + 1:index + 3] == "?<" and pattern[index + 3:index + 4] not in ("=", "!"):
             out.append("(?P<")
