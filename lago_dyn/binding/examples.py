@@ -23,6 +23,7 @@ grown to reach `minLength`), not from a search: property-based generators (hypot
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
@@ -440,7 +441,8 @@ def _fits(value: Any, part: SchemaView) -> bool:
 
 
 def _key(item: Any) -> str:
-    return repr(item)
+    """The item as uniqueItems compares it (an object's key order does not count)."""
+    return json.dumps(item, sort_keys=True, default=str)
 
 
 def _within(size: int, least: Any, most: Any) -> bool:
