@@ -53,6 +53,13 @@ def spec_1_51():
 
 
 @pytest.fixture(scope="session")
+def lago_specs(spec_1_51):
+    """The three Lago releases (OpenAPI 3.0.3, 3.1.0, 3.1.0), parsed once for the session, by version."""
+    return {"1.6.4": lago_dyn.load_spec(shared_spec("1.6.4"), cache_dir=False),
+            "1.21.0": lago_dyn.load_spec(shared_spec("1.21.0"), cache_dir=False), "1.51.0": spec_1_51}
+
+
+@pytest.fixture(scope="session")
 def oas32_spec():
     """tests/oas32/openapi.yaml (OpenAPI 3.2: streams, QUERY, querystring, nested tags, $self), parsed once."""
     return lago_dyn.load_spec(Path(__file__).resolve().parent / "oas32" / "openapi.yaml", cache_dir=False)

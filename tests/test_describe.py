@@ -2,6 +2,7 @@
 format, whether it is required and what it means, nested objects indented, and an example body that the
 spec accepts."""
 
+import inspect
 import json
 import pydoc
 import statistics
@@ -174,3 +175,25 @@ def test_docstrings_cost_nothing_until_read(spec_1_51):
     render_ms = (time.perf_counter() - started) * 1000
     assert rendered > 1_000_000  # the trees are big: rendering them all at bind time would show
     assert bind_ms() < render_ms / 5
+
+
+def test_a_one_branch_all_of_around_an_array_of_objects_shows_the_items_fields():
+    """box.com's shape (corpus): `list: {allOf: [{type: array, items: {properties: {kind}}}]}`. help() once
+    looked for `.../list/items/properties/kind`, which sits inside the allOf (SpecError "nothing at that
+    pointer"); now the signature, the docstring and describe show the items' fields."""
+    spec = lago_dyn.load_spec({
+        "openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "servers": [{"url": "http://x"}],
+        "paths": {"/cards": {"put": {"operationId": "update_cards", "requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Cards"}}}},
+            "responses": {"200": {"description": "ok"}}}}},
+        "components": {"schemas": {"Cards": {"type": "object", "properties": {"list": {
+            "description": "the cards", "allOf": [{"type": "array", "items": {"type": "object", "required": ["kind"],
+                                                   "properties": {"kind": {"type": "string", "enum": ["skill"]}}}}]}}}}},
+    }, cache_dir=False)
+    client = lago_dyn.Client(spec, base_url="http://127.0.0.1:9", profile=lago_dyn.GENERIC)
+    assert "cards" in inspect.signature(client.update_cards).parameters
+    text = help_text(client.update_cards)
+    assert "list (array of object): the cards" in text and "kind (string, required, one of: skill)" in text
+    (field,) = describe.body(spec, spec.operations["update_cards"]).fields
+    assert [child.name for child in field.children] == ["kind"]
+    assert describe.example_body(spec, spec.operations["update_cards"], spec.validators) == {"list": [{"kind": "skill"}]}

@@ -112,12 +112,13 @@ def _enum_field(spec, operation, body):
 
 def _arguments(spec, operation, client, body):
     from lago_dyn.binding.examples import example
-    arguments = {p.python_name: example(spec, p.schema) for p in operation.parameters if p.required}
+    arguments = {p.python_name: example(spec, uri=p.schema_uri) if p.schema_uri else None
+                 for p in operation.parameters if p.required}
     for parameter in operation.parameters:
         if parameter.required and parameter.schema_uri:
             value = arguments[parameter.python_name]
             if client.spec.validators.violations(parameter.schema_uri, value, "x", "write"):
-                arguments[parameter.python_name] = example(spec, parameter.schema, use_examples=False)
+                arguments[parameter.python_name] = example(spec, uri=parameter.schema_uri, use_examples=False)
     arguments[operation.body.python_name] = body
     return arguments
 
