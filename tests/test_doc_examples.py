@@ -50,4 +50,7 @@ def test_the_python_blocks_of_the_page_run(page, sybil, monkeypatch, capsys):
 
 #: Names some blocks define: proof that they ran, and were not skipped by mistake.
 RAN = {"README.md": ("resp", "transport", "lago"), "docs/guides/lago.md": ("info",),
-       "docs/guides/testing.md": ("lago",)}
+       "docs/guides/testing.md": ("lago",), "docs/guides/async.md": ("every", "report"),
+       "docs/guides/bulk-events.md": ("failure", "calls"), "docs/guides/lago-api.md": ("customer", "reason"),
+       "docs/guides/webhooks.md": ("payload", "typo"), "docs/guides/openapi-3-2.md": ("ticks", "refused"),
+       "docs/guides/any-spec.md": ("named", "wrong_id"), "docs/guides/local-lago.md": ("run", "first")}
