@@ -528,7 +528,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one or two runs of each (a smoke test, noisier)")
     parser.add_argument("--tracing", action="store_true",
-                        help="only the 'tracing installed but off' row (about 20 s), e.g. after a change to tracing.py")
+                        help="only the 'tracing installed but off' row (a few seconds), e.g. after a change to tracing.py")
     args = parser.parse_args()
     if not SPEC.is_file():
         print(f"benchmarks need {SPEC} (../shared beside the project)", file=sys.stderr)
