@@ -2,7 +2,7 @@
 concurrency and scaling, against floors and every installed peer, all in one run on this machine, with
 contestants interleaved. Prints tables of medians and ratios and exits 1 when a target is missed.
 
-    .venv/bin/python benchmarks/run.py [--quick]
+    .venv/bin/python benchmarks/run.py [--quick] [--tracing]
 
 Floors: A `python -c pass`; B `import requests` + one POST; C PyYAML's C parse of the spec. Peers (each on
 the same work, when installed: `pip install -e '.[bench]'`): openapi-core (validating requests and
@@ -11,7 +11,10 @@ openapi-httpx-client (no validation), lago-python-client (hand-written). GitHub'
 package @octokit/openapi (pinned), cached under .cache/bench/; without npm or network those rows are
 skipped with the reason. Needs ../shared/specs beside the project. The server is a separate process on
 127.0.0.1. Round trips and threads also run lago_dyn on its httpx2 sync transport (`Httpx2SyncTransport`)
-beside bare httpx2 (Python 3.11+). The async table (issue 13) comes from async_calls.py.
+beside bare httpx2 (Python 3.11+). The async table (issue 13) comes from async_calls.py. "Tracing installed
+but off" (issue 24) times a call with the opentelemetry API installed and imported and no tracer provider
+set against the same call as a process without opentelemetry makes it, in one process; `--tracing` runs
+only that row.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import async_calls
 
@@ -300,15 +304,7 @@ def round_trips(api: str, calls: int, rounds: int, errors: dict[str, str]) -> di
         except Exception as error:  # a peer that cannot load the spec or call is reported, not fatal
             errors[name] = f"{type(error).__name__}: {(str(error).splitlines() or ['no message'])[0][:110]}"
             contestants.pop(name, None)
-    samples: dict[str, list[float]] = {name: [] for name in contestants}
-    for _ in range(rounds):
-        for name, call in contestants.items():
-            call()
-            started = time.perf_counter()
-            for _ in range(calls):
-                call()
-            samples[name].append((time.perf_counter() - started) / calls)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return per_call(contestants, calls, rounds)
 
 
 def _openapi_core(api: str):
@@ -376,32 +372,83 @@ PEER_CALLS = {"openapi-core": _openapi_core, "fastspec": _fastspec, "aiopenapi3"
               "openapi-httpx-client": _openapi_httpx_client, "lago-python-client": _lago_python_client}
 
 
-def our_work(answers: dict[str, dict], calls: int, rounds: int) -> float:
-    """Seconds per create_customer of our own work (build + validate request + validate answer), with an
-    in-memory transport answering the canned bytes, minus the JSON parse every client does."""
-    import lago_dyn
-    from lago_dyn.wire import WireResponse
+class CannedTransport:
+    """An in-memory transport answering every call with the same canned bytes: a call's own work, no I/O."""
 
-    answer = answers["POST /api/v1/customers"]["body"].encode()
+    def __init__(self, answer: bytes):
+        self.answer = answer
 
-    class Canned:
-        def send(self, request):
-            return WireResponse(200, {"Content-Type": "application/json"}, answer)
+    def send(self, request):
+        from lago_dyn.wire import WireResponse
 
-        def close(self):
-            pass
+        return WireResponse(200, {"Content-Type": "application/json"}, self.answer)
 
-    offline = lago_dyn.Client(lago_dyn.load_spec(SPEC), base_url="http://127.0.0.1:9", api_key="k",
-                              transport=Canned())
-    ours_t, parse_t = [], []
-    for _ in range(rounds):
-        for target, sink in ((lambda: offline.create_customer(BODY), ours_t), (lambda: json.loads(answer), parse_t)):
+    def close(self):
+        pass
+
+
+def per_call(targets: dict[str, Callable[[], object]], calls: int, rounds: int,
+             setups: dict[str, Callable[[], None]] | None = None) -> dict[str, float]:
+    """Median seconds per call of each target, `calls` at a time, the targets interleaved round by round so
+    that machine noise hits all alike (each warmed by one call first, after its setup, untimed, if any).
+    Every other round runs them in reverse order: the first of a round is measurably slower (about 1%)."""
+    samples: dict[str, list[float]] = {name: [] for name in targets}
+    for round_number in range(rounds):
+        for name in (reversed(targets) if round_number % 2 else targets):
+            target = targets[name]
+            (setups or {}).get(name, lambda: None)()
             target()
             started = time.perf_counter()
             for _ in range(calls):
                 target()
-            sink.append((time.perf_counter() - started) / calls)
-    return statistics.median(ours_t) - statistics.median(parse_t)
+            samples[name].append((time.perf_counter() - started) / calls)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def our_work(answers: dict[str, dict], calls: int, rounds: int) -> float:
+    """Seconds per create_customer of our own work (build + validate request + validate answer), with an
+    in-memory transport answering the canned bytes, minus the JSON parse every client does."""
+    import lago_dyn
+
+    answer = answers["POST /api/v1/customers"]["body"].encode()
+    offline = lago_dyn.Client(lago_dyn.load_spec(SPEC), base_url="http://127.0.0.1:9", api_key="k",
+                              transport=CannedTransport(answer))
+    medians = per_call({"ours": lambda: offline.create_customer(BODY), "parse": lambda: json.loads(answer)},
+                       calls, rounds)
+    return medians["ours"] - medians["parse"]
+
+
+def tracing_off(answers: dict[str, dict], calls: int, rounds: int) -> tuple[float, float] | str:
+    """Seconds per offline create_customer with the opentelemetry API installed and imported and no tracer
+    provider set (each call asks whether one was set, and makes no span), and the same call as a process
+    without opentelemetry makes it; one client, interleaved round by round in one process. A call learns
+    about OpenTelemetry only from `sys.modules` (tracing.configured), so taking the API out of it for a
+    round is exactly a process where it is not installed (or never imported). A reason when it cannot run."""
+    if not installed("opentelemetry"):
+        return "opentelemetry-api is not installed (pip install -e '.[opentelemetry]')"
+    from opentelemetry import trace
+
+    import lago_dyn
+
+    if not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        return "a tracer provider is set in this process (OTEL_* environment?): tracing is not off"
+    answer = answers["POST /api/v1/customers"]["body"].encode()
+    client = lago_dyn.Client(lago_dyn.load_spec(SPEC), base_url="http://127.0.0.1:9", api_key="k",
+                             transport=CannedTransport(answer))
+    api = {name: module for name, module in sys.modules.items() if name.split(".")[0] == "opentelemetry"}
+
+    def without_the_api():
+        for name in api:
+            sys.modules.pop(name, None)
+
+    call = lambda: client.create_customer(BODY)  # noqa: E731 - the same call for both
+    try:
+        medians = per_call({"installed, off": call, "not installed": call}, calls, rounds,
+                           setups={"installed, off": lambda: sys.modules.update(api),
+                                   "not installed": without_the_api})
+    finally:
+        sys.modules.update(api)
+    return medians["installed, off"], medians["not installed"]
 
 
 def concurrency(api: str, total: int, in_flight: int) -> dict[str, float]:
@@ -463,9 +510,25 @@ class Report:
         print(f"| {measure} | {value} | {ratio} | {target}{verdict} |")
 
 
+#: "No slower": a ratio within this of 1.00 is the noise of two medians of the same work on a shared machine.
+TRACING_NOISE = 1.03
+
+
+def tracing_row(report: Report, tracing: tuple[float, float] | str) -> None:
+    measure = "tracing installed but off (no provider): per call, create_customer, in-memory transport"
+    if isinstance(tracing, str):
+        report.row(measure, f"skipped: {tracing}")
+        return
+    off, absent = tracing
+    report.row(measure, f"{off * 1e6:.1f} us", f"{off / absent:.2f}x without opentelemetry ({absent * 1e6:.1f} us)",
+               f"no slower (<= {TRACING_NOISE:.2f}x)", off <= TRACING_NOISE * absent)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one or two runs of each (a smoke test, noisier)")
+    parser.add_argument("--tracing", action="store_true",
+                        help="only the 'tracing installed but off' row (a few seconds), e.g. after a change to tracing.py")
     args = parser.parse_args()
     if not SPEC.is_file():
         print(f"benchmarks need {SPEC} (../shared beside the project)", file=sys.stderr)
@@ -474,6 +537,12 @@ def main() -> int:
     compileall.compile_dir(ROOT / "lago_dyn", quiet=1)  # bytecode, as an installed package has
     errors: dict[str, str] = {}
     answers = canned_answers()
+    tracing = tracing_off(answers, calls, rounds * 40)
+    if args.tracing:
+        report = Report()
+        report.table("In one process")
+        tracing_row(report, tracing)
+        return 1 if report.missed else 0
     github_path, github_skipped = github_spec()
     server, base = start_server(answers)
     api = base + "/api/v1"
@@ -543,6 +612,7 @@ def main() -> int:
                second_kib <= 1024)
     report.row("our work per call, create_customer (build + validate both ways)", f"{work * 1e6:.1f} us", "",
                "<= 25 us", work <= 25e-6)
+    tracing_row(report, tracing)
     bare = trips["bare requests"]
     peers = {name: seconds for name, seconds in trips.items() if name in PEER_CALLS}
     for name, seconds in trips.items():

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import shared_spec
+from lago_dyn.lago_api import configuration as lago_api_configuration
 from lago_dyn.testing import LocalLago
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,10 @@ def test_the_python_blocks_of_the_page_run(page, sybil, monkeypatch, capsys):
     shared_spec("1.51.0")  # the pages talk to LocalLago with the full spec, read from ../shared
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("LAGO_API_KEY", "test")
+    # lago_api's spec is chosen once per process; each page starts as a fresh process would, choice open.
+    monkeypatch.setattr(lago_api_configuration, "_in_use", None)
+    monkeypatch.setattr(lago_api_configuration, "_fixed", False)
+    monkeypatch.delenv("LAGO_DYN_SPEC", raising=False)
     document = sybil.parse(ROOT / page)
     examples = list(document)
     try:
@@ -45,4 +50,7 @@ def test_the_python_blocks_of_the_page_run(page, sybil, monkeypatch, capsys):
 
 #: Names some blocks define: proof that they ran, and were not skipped by mistake.
 RAN = {"README.md": ("resp", "transport", "lago"), "docs/guides/lago.md": ("info",),
-       "docs/guides/testing.md": ("lago",)}
+       "docs/guides/testing.md": ("lago",), "docs/guides/async.md": ("every", "report"),
+       "docs/guides/bulk-events.md": ("failure", "calls"), "docs/guides/lago-api.md": ("customer", "reason"),
+       "docs/guides/webhooks.md": ("payload", "typo"), "docs/guides/openapi-3-2.md": ("ticks", "refused"),
+       "docs/guides/any-spec.md": ("named", "wrong_id"), "docs/guides/local-lago.md": ("run", "first")}

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,3 +43,19 @@ def test_a_broken_link_or_an_undocumented_object_fails_the_build(mkdocs, tmp_pat
     assert result.returncode == 1
     assert "guides/nowhere.md" in result.stderr
     assert "lago_dyn.Client.close has no docstring" in result.stderr
+
+
+def test_every_guide_is_in_the_site_navigation_and_linked_from_the_readme():
+    """A page left out of `nav` is built but hard to find (mkdocs only says so at INFO), and the README's
+    Documentation list is where a reader on GitHub starts."""
+    guides = sorted(str(path.relative_to(ROOT / "docs")) for path in (ROOT / "docs" / "guides").glob("*.md"))
+    nav = yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"]
+
+    def pages(entries):
+        for entry in entries:
+            for value in (entry.values() if isinstance(entry, dict) else [entry]):
+                yield from pages(value) if isinstance(value, list) else [value]
+
+    readme = (ROOT / "README.md").read_text()
+    assert [guide for guide in guides if guide not in set(pages(nav))] == []
+    assert [guide for guide in guides if f"](docs/{guide})" not in readme] == []
