@@ -446,12 +446,13 @@ class LagoRules:
         with self.store.lock:
             # events/create_batch_service.rb: any transaction_id already received (or twice in the
             # batch) fails the whole batch, each one reported at its index; nothing is stored.
-            seen, problems = set(self._event_keys), {}
+            in_batch: set[tuple[str | None, str]] = set()
+            problems = {}
             for index, (event, answer) in enumerate(made):
                 key = (answer["external_subscription_id"], event.transaction_id)
-                if key in seen:
+                if key in self._event_keys or key in in_batch:
                     problems[str(index)] = {"transaction_id": ["value_already_exist"]}
-                seen.add(key)
+                in_batch.add(key)
             if problems:
                 return validation_errors(problems)
             for event, answer in made:
