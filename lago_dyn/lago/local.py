@@ -406,6 +406,11 @@ class LagoRules:
             self.notify("event.error", "event_error", {"error": problem, "status": 422, "message": problem,
                                                         "event": dict(answer)})
 
+    @property
+    def transaction_ids(self) -> frozenset[str]:
+        """The distinct transaction ids of the events kept."""
+        return frozenset(transaction_id for _, transaction_id in self._event_keys)
+
     def create_event(self, operation: Any, arguments: dict[str, Any]) -> Any:
         given = self._body(arguments, "event")
         event, answer = self._event(given)
