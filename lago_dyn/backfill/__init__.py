@@ -106,7 +106,9 @@ def _prepared(source: Any, client: Any, spec: Any, base_url: str | None, api_key
     from .event_schema import EventSchema
     from ..client import load_spec
 
-    loaded = client.spec if client is not None else (spec if hasattr(spec, "operations") else load_spec(spec))
+    overlays = (client_options or {}).get("overlays")
+    loaded = client.spec if client is not None else (spec if hasattr(spec, "operations") else
+                                                     load_spec(spec, overlays=overlays))
     fields = EventSchema(loaded).fields  # a spec without create_batch_events fails here, before any reading
     settings = JobSettings(FieldMapping(mapping, defaults, fields=fields), os.fspath(checkpoint), concurrency,
                            batch_size, retries)
