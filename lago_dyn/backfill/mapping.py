@@ -92,8 +92,8 @@ def parse_pairs(text: str | Iterable[str], what: str) -> list[tuple[str, str]]:
 def transaction_id(source: str, row: int, event: Mapping[str, Any]) -> str:
     """The deterministic id of the row numbered `row` of `source` whose event (without a transaction id)
     is `event`: the same inputs give the same id in any process, on any machine."""
-    content = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    digest = hashlib.blake2b(f"{source}\x00{row}\x00{content}".encode(), digest_size=16).hexdigest()
+    content = json.dumps([source, row, event], sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    digest = hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
     return ID_PREFIX + digest
 
 
