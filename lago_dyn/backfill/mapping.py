@@ -45,11 +45,14 @@ class FieldMapping:
                                          f"{', '.join(declared)}){did_you_mean(top, declared)}")
             if "." in field and top != "properties":
                 raise ConfigurationError(f"backfill: {field!r}: only properties.NAME may name a nested field")
-        #: (path, column) for each field read from a column: mapped ones first, then same-named columns.
-        self._reads = [(tuple(field.split(".")), column) for field, column in self.columns.items()]
-        self._reads += [((name,), name) for name in declared if name not in self.columns and name not in
-                        {f.split(".", 1)[0] for f in self.columns}]
-        self._defaults = [(tuple(field.split(".")), value) for field, value in self.defaults.items()]
+        #: (path, column) for each field read from a column, mapped or of the field's own name, in the order
+        #: of the paths: an event's keys come out in one order however the mapping was written, so its
+        #: transaction id does not depend on that.
+        reads = {tuple(field.split(".")): column for field, column in self.columns.items()}
+        mapped_tops = {path[0] for path in reads}
+        reads.update({(name,): name for name in declared if name not in mapped_tops})
+        self._reads = sorted(reads.items())
+        self._defaults = sorted((tuple(field.split(".")), value) for field, value in self.defaults.items())
 
     def needed_columns(self, available: Iterable[str]) -> list[str]:
         """The columns of `available` that the mapping reads (for reading only those of a Parquet file)."""
@@ -64,10 +67,19 @@ class FieldMapping:
     def event(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """The event for `row`: mapped values, then defaults where the row had none."""
         event: dict[str, Any] = {}
-        for path, column in self._reads:
-            value = row.get(column)
-            if not _is_empty(value):
-                _put(event, path, _json_value(value, path))
+        get = row.get
+        for path, column in self._reads:  # the per-row loop of a backfill: kept to plain operations
+            value = get(column)
+            if value is None or value == "":
+                continue
+            if value.__class__ is not str:
+                if isinstance(value, float) and math.isnan(value):
+                    continue
+                value = _json_value(value, path)
+            if len(path) == 1:
+                event[path[0]] = value
+            else:
+                _put(event, path, value)
         for path, value in self._defaults:
             if _get(event, path) is None:
                 _put(event, path, value)
@@ -91,14 +103,14 @@ def parse_pairs(text: str | Iterable[str], what: str) -> list[tuple[str, str]]:
 
 def transaction_id(source: str, row: int, event: Mapping[str, Any]) -> str:
     """The deterministic id of the row numbered `row` of `source` whose event (without a transaction id)
-    is `event`: the same inputs give the same id in any process, on any machine."""
-    content = json.dumps([source, row, event], sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    is `event`: the same inputs give the same id in any process, on any machine. The event's keys are
+    hashed in their order, which `FieldMapping.event` makes the same for every run of a mapping."""
+    try:  # json's cached encoder (no options) is the fast one; keys are in one order already (FieldMapping)
+        content = json.dumps([source, row, event])
+    except TypeError:
+        content = json.dumps([source, row, event], default=str)
     digest = hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
     return ID_PREFIX + digest
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
 
 
 def _json_value(value: Any, path: tuple[str, ...]) -> Any:
