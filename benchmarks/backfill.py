@@ -92,13 +92,13 @@ def lago_python_client(base: str, batches: list[list[dict]]) -> float:
     return time.perf_counter() - started
 
 
-def run_job(source: Path, base: str, work: Path, name: str, cluster=None, concurrency: int = IN_FLIGHT) -> float:
+def run_job(source, base: str, work: Path, name: str, cluster=None, mapping: str = MAPPING) -> float:
     from lago_dyn.backfill import backfill
 
     started = time.perf_counter()
-    summary = backfill(source, spec=str(SPEC), base_url=base, api_key="k", mapping=MAPPING,
+    summary = backfill(source, spec=str(SPEC), base_url=base, api_key="k", mapping=mapping,
                        checkpoint=work / f"checkpoint-{name}", failures=work / f"failures-{name}.jsonl",
-                       concurrency=concurrency, cluster=cluster, quiet=True)
+                       concurrency=IN_FLIGHT, cluster=cluster, quiet=True)
     seconds = time.perf_counter() - started
     assert summary.accepted == summary.rows and summary.unsent == 0, summary
     return seconds
@@ -157,6 +157,11 @@ def main() -> None:
             rows.append(("bare httpx2 async loop, pre-built batches", bare, "the floor: no file, ids, validation"))
             job = args.events / run_job(source, base, work, "single")
             rows.append(("backfill job (Parquet, ids, validation, checkpoint)", job, f"{job / bare:.2f}x bare"))
+            given = [{"id": e["transaction_id"], "metric": "calls", "sub": "sub-1", "region": e["properties"]["region"]}
+                     for batch in batches for e in batch]
+            held = args.events / run_job(given, base, work, "dicts", mapping=MAPPING + ",transaction_id=id")
+            rows.append(("backfill job on dicts with their ids (validation, checkpoint)", held,
+                         f"{held / bare:.2f}x bare"))
             try:
                 seconds = lago_python_client(base, batches)
                 peer = args.events / seconds

@@ -108,6 +108,7 @@ async def run_shares(shares: list[Share], data: Any, client: Any, settings: JobS
             pending.add(task)
             task.add_done_callback(lambda done: (pending.discard(done), slots.release()))
         await asyncio.gather(*pending)
+        await sender.synced()
     finally:
         for task in pending:
             task.cancel()
@@ -129,6 +130,8 @@ class _Sender:
         self.failures = failures
         self.gate = RateGate()
         self.fatal: LagoDynError | None = None
+        self._unsynced: set[CheckpointWriter] = set()
+        self._syncing: asyncio.Future[None] | None = None
 
     async def send(self, batch: Batch, writer: CheckpointWriter) -> None:
         events, numbers = batch.events, batch.numbers
@@ -200,8 +203,15 @@ class _Sender:
 
     async def finish(self, batch: Batch, writer: CheckpointWriter, lines: list[dict[str, Any]], accepted: int,
                      duplicates: int, refused: int) -> None:
-        record = BatchRecord(batch.index, batch.first_row, batch.rows, accepted, duplicates, refused, len(batch.invalid))
-        await asyncio.to_thread(self._write, writer, lines, record)  # two fsyncs: off the event loop
+        """The batch's failure lines (fsync'd, off the event loop), then its checkpoint line: a finished
+        batch's failures are never lost. The checkpoint line's fsync is shared with other batches'."""
+        if lines:
+            await asyncio.to_thread(self.failures.write, lines)
+        writer.record(BatchRecord(batch.index, batch.first_row, batch.rows, accepted, duplicates, refused,
+                                  len(batch.invalid)))
+        self._unsynced.add(writer)
+        if self._syncing is None or self._syncing.done():
+            self._syncing = asyncio.ensure_future(self._sync())
         summary = self.summary
         summary.accepted += accepted
         summary.duplicates += duplicates
@@ -209,10 +219,16 @@ class _Sender:
         summary.sent += accepted + duplicates + refused
         summary.invalid += len(batch.invalid)
 
-    def _write(self, writer: CheckpointWriter, lines: list[dict[str, Any]], record: BatchRecord) -> None:
-        """The batch's failure lines, then its checkpoint line: a finished batch's failures are never lost."""
-        self.failures.write(lines)
-        writer.record(record)
+    async def _sync(self) -> None:
+        """fsync the checkpoint files written since the last round, round after round until none are left."""
+        while self._unsynced:
+            writers = list(self._unsynced)
+            self._unsynced.clear()
+            await asyncio.to_thread(lambda: [writer.sync() for writer in writers])
+
+    async def synced(self) -> None:
+        if self._syncing is not None:
+            await self._syncing
 
 
 def _all_batches(shares: list[Share], data: Any, settings: JobSettings, schema: EventSchema,
