@@ -106,7 +106,8 @@ async def run_shares(shares: list[Share], data: Any, client: Any, settings: JobS
             await slots.acquire()
             task = asyncio.create_task(sender.send(batch, writer))
             pending.add(task)
-            task.add_done_callback(lambda done: (pending.discard(done), slots.release()))
+            task.add_done_callback(pending.discard)
+            task.add_done_callback(lambda _: slots.release())
         await asyncio.gather(*pending)
         await sender.synced()
     finally:
@@ -224,7 +225,7 @@ class _Sender:
         while self._unsynced:
             writers = list(self._unsynced)
             self._unsynced.clear()
-            await asyncio.to_thread(lambda: [writer.sync() for writer in writers])
+            await asyncio.to_thread(_sync_all, writers)
 
     async def synced(self) -> None:
         if self._syncing is not None:
@@ -291,10 +292,14 @@ def _all_finished(finished: dict[int, BatchRecord], rows: int, size: int) -> boo
     return all(index in finished for index in range(-(-rows // size)))
 
 
+def _sync_all(writers: list[CheckpointWriter]) -> None:
+    for writer in writers:
+        writer.sync()
+
+
 def _batch_total(shares: list[Share], size: int) -> int | None:
-    if any(share.rows is None for share in shares):
-        return None
-    return sum(-(-share.rows // size) for share in shares)  # type: ignore[operator]
+    counts = [share.rows for share in shares]
+    return None if None in counts else sum(-(-rows // size) for rows in counts if rows is not None)
 
 
 def _per_event(details: Any, count: int) -> dict[int, Any] | None:
