@@ -5,9 +5,11 @@ A batch is finished when Lago answered it for good (accepted, or refused as it i
 were invalid; its line is appended only then, in one write, so a process killed at any moment (`kill -9`)
 leaves behind only batches that were confirmed. Lines are fsync'd in groups (every line written while
 the previous fsync ran shares the next one) and at the end: a machine that goes down may lose the last
-lines, whose batches a rerun sends again and Lago answers as already received. A rerun skips those and sends the rest again with the same
-transaction ids, which Lago deduplicates: a batch that was accepted but not yet recorded is answered as
-already received, never counted twice.
+lines, whose batches a rerun sends again and Lago answers as already received.
+
+A rerun skips the finished batches and sends the rest again with the same transaction ids, which Lago
+deduplicates: a batch that was accepted but not yet recorded is answered as already received, never
+counted twice.
 
 One file per share is what lets a single process and the tasks of a Dask run (each on its own share,
 possibly on other machines sharing the folder) write without coordinating, and read back the same

@@ -19,8 +19,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from ..errors import (ApiError, BadRequestError, LagoDynError, RateLimitError, RequestValidationError,
-                      ResponseValidationError, ServerError, TransportError, UnprocessableEntityError)
+from ..errors import (ApiError, BadRequestError, ConfigurationError, LagoDynError, RateLimitError,
+                      RequestValidationError, ResponseValidationError, ServerError, TransportError,
+                      UnprocessableEntityError)
 from ..lago.events import MAX_BATCH_SIZE, MAX_WAIT
 from ..progress import track
 from ..rate_limits import RateLimit
@@ -47,10 +48,10 @@ class JobSettings:
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
-            raise ValueError(f"backfill: batch_size must be between 1 and {MAX_BATCH_SIZE} (Lago's limit), "
-                             f"not {self.batch_size}")
+            raise ConfigurationError(f"backfill: batch_size must be between 1 and {MAX_BATCH_SIZE} (Lago's limit), "
+                                     f"not {self.batch_size}")
         if self.concurrency < 1:
-            raise ValueError(f"backfill: concurrency must be at least 1, not {self.concurrency}")
+            raise ConfigurationError(f"backfill: concurrency must be at least 1, not {self.concurrency}")
 
 
 @dataclass
@@ -257,8 +258,6 @@ def _batches(share: Share, data: Any, settings: JobSettings, schema: EventSchema
         available = file_columns(share) or []
         missing = mapping.missing_columns(available)
         if missing:
-            from ..errors import ConfigurationError
-
             raise ConfigurationError(f"backfill: {share.name} has no column {', '.join(map(repr, missing))} "
                                      f"(its columns: {', '.join(available)})")
         columns = mapping.needed_columns(available)
