@@ -281,3 +281,17 @@ def test_a_mapping_reads_the_same_event_however_written_and_after_travelling_to_
     assert transaction_id("s", 1, reordered.event(row)) == transaction_id("s", 1, event)
     assert event["code"] == (row["metric"] if row.get("metric") not in (None, "") else "fallback")
     assert ("region" in event.get("properties", {})) == (row.get("region") not in (None, ""))
+
+
+def test_local_lago_announces_its_rate_limit_with_lagos_headers_and_refuses_past_it(spec_1_51):
+    seen = []
+    with LocalLago(spec_1_51, rate_limit=2, rate_window=60) as lago:
+        client = lago_dyn.Client(spec_1_51, base_url=lago.base_url, api_key="test", on_rate_limit=seen.append,
+                                 retry=lago_dyn.RetryPolicy(retries=0))
+        client.find_all_customers()
+        client.find_all_customers()
+        with pytest.raises(lago_dyn.RateLimitError) as refused:
+            client.find_all_customers()
+    assert [(s.limit, s.remaining) for s in seen[:2]] == [(2, 1), (2, 0)]
+    assert 0 < refused.value.retry_after <= 60 and refused.value.code == "too_many_requests"
+    assert lago.rate_budget.refused == 1

@@ -196,38 +196,37 @@ class LocalLago:
     # -- answering -------------------------------------------------------------------------------------
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        parts = urlsplit(target)
+        match = self._route(method, parts.path)
+        with self._lock:
+            self.requests.append(RecordedRequest(method, parts.path, parts.query, headers, body,
+                                                 match[0].operation.name if match else None))
         if self.rate_budget is None:
-            return self._answer(method, target, headers, body)
-        allowed, limits = self.rate_budget.take()
+            return self._answer(match, parts.query, headers, body)
+        allowed, limits = self.rate_budget.take()  # Lago refuses past its budget before anything else
         if not allowed:
-            with self._lock:
-                parts = urlsplit(target)
-                match = self._route(method, parts.path)
-                self.requests.append(RecordedRequest(method, parts.path, parts.query, headers, body,
-                                                     match[0].operation.name if match else None))
             return 429, {"Content-Type": "application/json", **limits}, json.dumps(TOO_MANY_REQUESTS).encode()
-        status, answer_headers, content = self._answer(method, target, headers, body)
+        status, answer_headers, content = self._answer(match, parts.query, headers, body)
         return status, {**answer_headers, **limits}, content
 
     @property
     def transaction_ids(self) -> frozenset[str]:
-        """The distinct transaction ids of the events stored (each counted once, as Lago keeps them)."""
-        return self.rules.transaction_ids if self.rules is not None else frozenset()
+        """The distinct transaction ids of the events stored (each counted once, as Lago keeps them); read
+        under the store's lock, so a batch being stored meanwhile is in it whole or not at all."""
+        if self.rules is None:
+            return frozenset()
+        with self.store.lock:  # type: ignore[union-attr]
+            return self.rules.transaction_ids
 
-    def _answer(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
-        parts = urlsplit(target)
-        path = parts.path
-        match = self._route(method, path)
-        with self._lock:
-            self.requests.append(RecordedRequest(method, path, parts.query, headers, body,
-                                                 match[0].operation.name if match else None))
+    def _answer(self, match: tuple[_Route, dict[str, str]] | None, query: str, headers: dict[str, str],
+                body: bytes) -> tuple[int, dict[str, str], bytes]:
         if match is None:
             return _error(404, "Not Found", "route_not_found")
         route, path_values = match
         operation = route.operation
         if self.require_auth and operation.security and not self._authorized(headers.get("Authorization", "")):
             return 401, {"Content-Type": "application/json"}, json.dumps(UNAUTHORIZED).encode()
-        arguments, problems = self._arguments(operation, path_values, parts.query, headers, body)
+        arguments, problems = self._arguments(operation, path_values, query, headers, body)
         if problems:
             if any(p.rule == "json" for p in problems):
                 return _error(400, "Bad request")
