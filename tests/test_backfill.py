@@ -295,3 +295,15 @@ def test_local_lago_announces_its_rate_limit_with_lagos_headers_and_refuses_past
     assert [(s.limit, s.remaining) for s in seen[:2]] == [(2, 1), (2, 0)]
     assert 0 < refused.value.retry_after <= 60 and refused.value.code == "too_many_requests"
     assert lago.rate_budget.refused == 1
+
+
+def test_integer_properties_pass_with_the_lago_fixes_overlay_and_are_reported_without_it(tmp_path):
+    spec = str(shared_spec("1.51.0"))
+    rows = [{"code": "calls", "external_subscription_id": "sub-1", "gb": 10}]
+    with LocalLago(lago_dyn.load_spec(spec, overlays=["lago-fixes"])) as lago:  # a Lago that takes integers
+        plain = backfill(rows, spec=spec, base_url=lago.base_url, api_key="test", mapping="properties.gb=gb",
+                         checkpoint=tmp_path / "plain", failures=tmp_path / "plain.jsonl", quiet=True)
+        fixed = backfill(rows, spec=spec, base_url=lago.base_url, api_key="test", mapping="properties.gb=gb",
+                         checkpoint=tmp_path / "fixed", quiet=True, client_options={"overlays": ["lago-fixes"]})
+    assert (plain.invalid, fixed.accepted) == (1, 1)  # 1.51.0's oneOf integer/number refuses every integer
+    assert json.loads((tmp_path / "plain.jsonl").read_text())["details"][0]["rule"] == "oneOf"
