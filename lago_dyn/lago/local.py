@@ -406,6 +406,11 @@ class LagoRules:
             self.notify("event.error", "event_error", {"error": problem, "status": 422, "message": problem,
                                                         "event": dict(answer)})
 
+    @property
+    def transaction_ids(self) -> frozenset[str]:
+        """The distinct transaction ids of the events kept."""
+        return frozenset(transaction_id for _, transaction_id in self._event_keys)
+
     def create_event(self, operation: Any, arguments: dict[str, Any]) -> Any:
         given = self._body(arguments, "event")
         event, answer = self._event(given)
@@ -446,12 +451,13 @@ class LagoRules:
         with self.store.lock:
             # events/create_batch_service.rb: any transaction_id already received (or twice in the
             # batch) fails the whole batch, each one reported at its index; nothing is stored.
-            seen, problems = set(self._event_keys), {}
+            in_batch: set[tuple[str | None, str]] = set()
+            problems = {}
             for index, (event, answer) in enumerate(made):
                 key = (answer["external_subscription_id"], event.transaction_id)
-                if key in seen:
+                if key in self._event_keys or key in in_batch:
                     problems[str(index)] = {"transaction_id": ["value_already_exist"]}
-                seen.add(key)
+                in_batch.add(key)
             if problems:
                 return validation_errors(problems)
             for event, answer in made:

@@ -34,6 +34,7 @@ from ..spec.schema import view
 from ..validation import READ, WRITE
 from ..binding.examples import valid_example
 from ..lago.local import UNAUTHORIZED, LagoRules, LagoStoreProfile
+from .rate_limit import TOO_MANY_REQUESTS, RateBudget
 from .store import Clock, Store, StoreProfile
 from .webhooks import WebhookSender
 
@@ -94,7 +95,8 @@ class LocalLago:
                  read_timeout: float = DEFAULT_READ_TIMEOUT, host: str = "127.0.0.1", port: int = 0,
                  webhook_public_key: bytes | None = None, api_key: str | None = None, profile: str = "auto",
                  hmac_key: str = "local-lago-hmac-key", webhook_private_key: Any = None,
-                 webhook_attempts: int = 3, webhook_retry_wait: float = 0.05):
+                 webhook_attempts: int = 3, webhook_retry_wait: float = 0.05, rate_limit: int | None = None,
+                 rate_window: float = 1.0):
         self.spec = spec if isinstance(spec, Spec) else load_spec(spec)
         #: The one API key accepted (401 with Lago's body for any other); None: any bearer key.
         self.api_key = api_key
@@ -114,6 +116,8 @@ class LocalLago:
         #: `fetch_json_public_key`, base64-encoded as Lago serves it; None: the spec's example.
         self.webhook_public_key = webhook_public_key
         self.read_timeout = read_timeout
+        #: Lago's rate limit (`rate_limit` requests per `rate_window` seconds; None: no limit, no headers).
+        self.rate_budget = RateBudget(rate_limit, rate_window) if rate_limit is not None else None
         self.requests: list[RecordedRequest] = []
         self._validators = self.spec.validators
         self._replies: dict[str, list[Reply]] = {}
@@ -193,18 +197,36 @@ class LocalLago:
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(target)
-        path = parts.path
-        match = self._route(method, path)
+        match = self._route(method, parts.path)
         with self._lock:
-            self.requests.append(RecordedRequest(method, path, parts.query, headers, body,
+            self.requests.append(RecordedRequest(method, parts.path, parts.query, headers, body,
                                                  match[0].operation.name if match else None))
+        if self.rate_budget is None:
+            return self._answer(match, parts.query, headers, body)
+        allowed, limits = self.rate_budget.take()  # Lago refuses past its budget before anything else
+        if not allowed:
+            return 429, {"Content-Type": "application/json", **limits}, json.dumps(TOO_MANY_REQUESTS).encode()
+        status, answer_headers, content = self._answer(match, parts.query, headers, body)
+        return status, {**answer_headers, **limits}, content
+
+    @property
+    def transaction_ids(self) -> frozenset[str]:
+        """The distinct transaction ids of the events stored (each counted once, as Lago keeps them); read
+        under the store's lock, so a batch being stored meanwhile is in it whole or not at all."""
+        if self.rules is None:
+            return frozenset()
+        with self.store.lock:  # type: ignore[union-attr]
+            return self.rules.transaction_ids
+
+    def _answer(self, match: tuple[_Route, dict[str, str]] | None, query: str, headers: dict[str, str],
+                body: bytes) -> tuple[int, dict[str, str], bytes]:
         if match is None:
             return _error(404, "Not Found", "route_not_found")
         route, path_values = match
         operation = route.operation
         if self.require_auth and operation.security and not self._authorized(headers.get("Authorization", "")):
             return 401, {"Content-Type": "application/json"}, json.dumps(UNAUTHORIZED).encode()
-        arguments, problems = self._arguments(operation, path_values, parts.query, headers, body)
+        arguments, problems = self._arguments(operation, path_values, query, headers, body)
         if problems:
             if any(p.rule == "json" for p in problems):
                 return _error(400, "Bad request")

@@ -8,6 +8,7 @@
     lago-dyn serve [--port N] [--seed F] [--record F]    LocalLago until Ctrl-C or SIGTERM (--api-key: the one key it accepts)
     lago-dyn stubs SPEC -o DIR               typed .pyi stubs for mypy/pyright
     lago-dyn diff OLD NEW [--format text|markdown|json] [--breaking-only]
+    lago-dyn events backfill SOURCE... --map FIELD=COLUMN,... --checkpoint DIR [--failures FILE] [--dask ADDRESS]
 
 Global options (`--spec`, `--api-key`, `--base-url`, `--overlay`) go before or after the subcommand. Every failure is
 one line on stderr and exit status 1 (2 for a usage error), never a traceback.
@@ -96,6 +97,28 @@ def build_parser() -> argparse.ArgumentParser:
     patch.add_argument("overlay_files", metavar="OVERLAY", nargs="+",
                        help="Overlay files or shipped names (lago-fixes), applied in order")
     patch.add_argument("-o", "--output", required=True, help="where to write the patched spec (.json: JSON, else YAML)")
+    events = commands.add_parser("events", parents=shared, help="usage events in bulk (backfill)")
+    event_commands = events.add_subparsers(dest="events_command", required=True, metavar="EVENTS_COMMAND")
+    backfill = event_commands.add_parser(
+        "backfill", parents=shared, help="send usage events from Parquet/CSV files to Lago, exactly once, resumable",
+        description="Every row becomes an event, checked against the spec's event schema, sent in batches of 100 "
+                    "through create_batch_events; a rerun with the same --checkpoint sends only what is not confirmed.")
+    backfill.add_argument("sources", nargs="+", metavar="SOURCE", help="a Parquet or CSV file, or a folder of them")
+    backfill.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN,...",
+                          help="event fields from columns, e.g. transaction_id=id,code=metric,"
+                               "external_subscription_id=sub,timestamp=ts,properties.region=region "
+                               "(a field not mapped takes the column of its name)")
+    backfill.add_argument("--default", action="append", default=[], metavar="FIELD=VALUE",
+                          help="a value for rows without one (VALUE parsed as JSON when it can be); repeatable")
+    backfill.add_argument("--checkpoint", required=True, metavar="DIR",
+                          help="folder of finished batches (made if absent; one file per file or row group)")
+    backfill.add_argument("--failures", metavar="FILE", help="JSON Lines report of rows not in Lago (appended to)")
+    backfill.add_argument("--concurrency", type=int, default=8, metavar="N", help="requests in flight (default 8)")
+    backfill.add_argument("--batch-size", type=int, default=100, metavar="N", help="events per request (at most 100)")
+    backfill.add_argument("--dask", metavar="ADDRESS", help="a Dask scheduler (tcp://host:8786): each file or row "
+                                                            "group a task; workers must see the files and DIR")
+    backfill.add_argument("--quiet", action="store_true", help="no progress and no summary")
+    backfill.add_argument("--json", action="store_true", help="the summary as JSON")
     return parser
 
 
@@ -287,6 +310,28 @@ def _serve(args: argparse.Namespace) -> int:
                  record_file=args.record, api_key=args.api_key)
 
 
+def _events(args: argparse.Namespace) -> int:
+    from ..backfill import backfill
+    from ..backfill.mapping import parse_pairs
+
+    defaults = {field: _json_or_text(value) for field, value in parse_pairs(args.default, "default")}
+    summary = backfill(args.sources, spec=args.spec, base_url=args.base_url, api_key=args.api_key,
+                       mapping=dict(parse_pairs(args.map, "mapping")), defaults=defaults, checkpoint=args.checkpoint,
+                       failures=args.failures, concurrency=args.concurrency, batch_size=args.batch_size,
+                       cluster=args.dask, quiet=args.quiet,
+                       client_options={"overlays": args.overlay} if args.overlay else None)
+    if args.json:
+        _print_json(summary.to_dict(), compact=True)
+    elif not args.quiet:
+        print(summary)
+    left_out = summary.invalid + summary.refused + summary.unsent
+    if left_out:
+        where = f"; see {args.failures}" if args.failures else " (--failures FILE lists them)"
+        return _fail(f"{left_out} rows are not in Lago: {summary.invalid} invalid, {summary.refused} refused, "
+                     f"{summary.unsent} unsent (a rerun with the same --checkpoint sends those){where}")
+    return 0
+
+
 def _stubs(args: argparse.Namespace) -> int:
     from . import stubs
     from ..client import load_spec
@@ -409,5 +454,5 @@ def _demo(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _demo, "ops": _ops, "describe": _describe, "call": _call, "serve": _serve, "stubs": _stubs,
-    "diff": _diff, "overlay": _overlay,
+    "diff": _diff, "overlay": _overlay, "events": _events,
 }
